@@ -1,0 +1,33 @@
+"""The one NinjaAPI, at /api/v1. Each app contributes a router; each router refuses operations that
+declare no permission (guanai.core.api.Router)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from guanai.accounts.api import router as accounts_router
+from guanai.committees.api import router as committees_router
+from guanai.core.api import BearerTokenAuth, Router, SessionActorAuth, install_error_handlers
+from guanai.regions.api import router as regions_router
+
+
+class GuanaiAPI(NinjaAPI):
+    def add_router(self, prefix: str, router: object, **kwargs: object) -> None:  # type: ignore[override]
+        if not isinstance(router, Router):
+            raise TypeError("every router must be a guanai.core.api.Router, which refuses undeclared operations")
+        super().add_router(prefix, router, **kwargs)  # type: ignore[arg-type]
+
+
+api = GuanaiAPI(
+    title="智慧关工委 API",
+    version="1",
+    description="guanai — 关工委信息平台的 JSON 接口。错误统一为 {code, message, fields}。",
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionActorAuth()],
+    default_router=Router(),
+)
+install_error_handlers(api)
+
+api.add_router("", accounts_router)
+api.add_router("/regions", regions_router)
+api.add_router("/committees", committees_router)

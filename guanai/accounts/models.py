@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from guanai.core.access import RegionScoped, RegionScopedQuerySet, Role
+
+mobile_validator = RegexValidator(r"^1\d{10}$", _("手机号码应为以 1 开头的 11 位数字"))
+
+
+class User(AbstractUser):
+    """An account. People sign in with their username or their mobile number."""
+
+    mobile = models.CharField(
+        _("手机号码"), max_length=11, null=True, blank=True, unique=True, validators=[mobile_validator]
+    )
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    elder_mode = models.BooleanField(_("长辈模式"), default=False)
+    language = models.CharField(_("界面语言"), max_length=10, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class RoleAssignmentQuerySet(RegionScopedQuerySet["RoleAssignment"]):
+    def valid_on(self, day: object) -> RoleAssignmentQuerySet:
+        return self.filter(Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+
+class RoleAssignment(RegionScoped, models.Model):
+    """A user holds a role in a region (or in a committee, which lies in a region) for a period."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("用户"))
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政区划")
+    )
+    committee = models.ForeignKey(
+        "committees.Committee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("所属关工委"),
+    )
+    valid_from = models.DateField(_("生效日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoleAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        ordering = ["user_id", "valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="assignment_period_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "role"], name="assignment_region_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.region_id}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for API clients. Only its SM3 digest is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    digest = models.CharField(_("摘要"), max_length=64, unique=True)
+    prefix = models.CharField(_("前缀"), max_length=12)
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

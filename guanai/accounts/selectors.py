@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from guanai.accounts.models import ApiToken, RoleAssignment, User
+from guanai.core import access
+from guanai.core.access import ROLE_ORDER, Actor
+from guanai.core.crypto import sm3_hex
+
+
+def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
+    today = timezone.localdate()
+    assignments = list(
+        RoleAssignment.objects.valid_on(today).filter(user=user).select_related("region", "committee")
+    )
+    assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
+    return assignments
+
+
+def actor_for_user(user: User, *, assignment_id: int | None = None) -> Actor:
+    """The user acting under the requested assignment, or under their first valid one."""
+    assignments = assignments_valid_today(user=user)
+    active = next((a for a in assignments if a.pk == assignment_id), assignments[0] if assignments else None)
+    return Actor(user=user, assignment=active, assignments=tuple(assignments))
+
+
+def user_list(*, actor: Actor) -> QuerySet[User]:
+    """Users holding an assignment inside the actor's region."""
+    if not actor.has(access.Permission.ACCOUNT_VIEW):
+        return User.objects.none()
+    in_scope = RoleAssignment.objects.visible_to(actor).values("user_id")
+    return User.objects.filter(pk__in=in_scope)
+
+
+def api_token_user(*, raw_token: str) -> User | None:
+    """The active user a bearer token belongs to, or None if it is unknown, expired or revoked."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=sm3_hex(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

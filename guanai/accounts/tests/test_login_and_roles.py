@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from guanai.accounts.services import role_assign, user_create
+from guanai.core.access import Role
+from guanai.core.errors import ValidationFailed
+from guanai.regions.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_in_with_username_or_mobile(regions: None) -> None:
+    user_create(username="wang", password="Qdh-2024-xyz", mobile="13905710001")
+    for identifier in ("wang", "13905710001"):
+        client = Client()
+        response = client.post("/login/", {"username": identifier, "password": "Qdh-2024-xyz"})
+        assert response.status_code == 302, identifier
+        assert response["Location"] == "/"
+    response = Client().post("/login/", {"username": "13905710001", "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "用户名（或手机号）与密码不匹配" in response.content.decode()
+
+
+def test_a_role_must_sit_at_its_level(regions: None) -> None:
+    user = user_create(username="li", password=None)
+    with pytest.raises(ValidationFailed) as raised:
+        role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127100000"))
+    assert list(raised.value.fields) == ["region"]
+    assignment = role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127000000"))
+    assert assignment.region_id == "330127000000"
+
+
+def test_the_active_role_can_be_switched_and_expired_roles_do_not_count(regions: None) -> None:
+    user = user_create(username="zhao", password=None)
+    role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330182000000"))
+    volunteer = role_assign(
+        user=user, role=Role.VOLUNTEER, region=Region.objects.get(code="330127100219")
+    )
+    role_assign(
+        user=user,
+        role=Role.PROVINCE_ADMIN,
+        region=Region.objects.get(code="330000000000"),
+        valid_from=datetime.date(2020, 1, 1),
+        valid_to=datetime.date(2021, 1, 1),
+    )
+    client = Client()
+    client.force_login(user)
+    me = client.get("/api/v1/me").json()
+    assert [a["role"] for a in me["assignments"]] == ["county_admin", "volunteer"]
+    assert me["active_assignment"]["region"]["name"] == "建德市"
+    response = client.post("/switch-role/", {"assignment": volunteer.pk})
+    assert response.status_code == 302
+    me = client.get("/api/v1/me").json()
+    assert me["active_assignment"]["role"] == "volunteer"
+    assert [c["name"] for c in me["breadcrumb"]] == ["浙江省", "杭州市", "淳安县", "千岛湖镇", "富城村村民委员会"]
+    # Someone else's assignment cannot be taken over.
+    other = user_create(username="qian", password=None)
+    foreign = role_assign(user=other, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127000000"))
+    assert client.post("/switch-role/", {"assignment": foreign.pk}).status_code == 400
+    assert client.get("/api/v1/me").json()["active_assignment"]["role"] == "volunteer"
+
+
+def test_a_user_without_a_valid_role_sees_nothing(regions: None) -> None:
+    user = user_create(username="sun", password=None)
+    client = Client()
+    client.force_login(user)
+    assert client.get("/api/v1/committees/").status_code == 403
+    assert client.get("/api/v1/regions/33").status_code == 403
+    me = client.get("/api/v1/me").json()
+    assert me["active_assignment"] is None
+    assert "您的账号还没有有效的角色" in client.get("/").content.decode()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from guanai.committees.models import Committee, CommitteeKind, CommitteeMember, Position
+from guanai.core.errors import ValidationFailed
+from guanai.regions.models import Region
+
+
+@transaction.atomic
+def committee_create(
+    *,
+    region: Region,
+    name: str,
+    kind: CommitteeKind | str = CommitteeKind.REGIONAL,
+    address: str = "",
+    phone: str = "",
+    email: str = "",
+) -> Committee:
+    committee = Committee(
+        region=region, name=name.strip(), kind=CommitteeKind(kind), address=address, phone=phone, email=email
+    )
+    committee.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
+    if kind == CommitteeKind.REGIONAL and Committee.objects.filter(region=region, kind=kind).exists():
+        raise ValidationFailed(fields={"region": [_("该区划已有关工委")]})
+    try:
+        with transaction.atomic():
+            committee.save()
+    except IntegrityError as error:
+        raise ValidationFailed(fields={"name": [_("该区划下已有同名关工委")]}) from error
+    return committee
+
+
+@transaction.atomic
+def committee_member_add(
+    *, committee: Committee, name: str, position: Position | str, office_phone: str = "", user_id: int | None = None
+) -> CommitteeMember:
+    member = CommitteeMember(
+        committee=committee, name=name.strip(), position=Position(position), office_phone=office_phone,
+        user_id=user_id,
+    )
+    member.full_clean(exclude=["committee", "user"])
+    member.save()
+    return member
+
+
+def regional_committee_name(region: Region) -> str:
+    """The customary name, e.g. 淳安县关心下一代工作委员会."""
+    return f"{region.short_name}关心下一代工作委员会"

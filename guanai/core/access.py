@@ -1,0 +1,225 @@
+"""Who may see and do what — the only place it is decided.
+
+An *actor* is a user acting under one of their role assignments (the active one). Every region-scoped
+queryset offers `.visible_to(actor)`, which keeps the rows inside the actor's region subtree; what an
+actor may not see answers 404, exactly like what does not exist. Every page and API operation declares
+the permission it needs (`permission_required`, `requires`, `public`); one that declares nothing is
+refused by the framework (see `guanai.core.middleware` and `guanai.core.api`).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from guanai.core import region_codes
+from guanai.core.region_codes import RegionLevel
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from guanai.accounts.models import RoleAssignment, User
+
+
+class Role(models.TextChoices):
+    PROVINCE_ADMIN = "province_admin", _("省级管理员")
+    CITY_ADMIN = "city_admin", _("市级管理员")
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+    TOWNSHIP_ADMIN = "township_admin", _("乡镇(街道)管理员")
+    VILLAGE_LIAISON = "village_liaison", _("村(社区)联络员")
+    VOLUNTEER = "volunteer", _("五老志愿者")
+    LAWYER = "lawyer", _("律师志愿者")
+    COUNSELLOR = "counsellor", _("心理咨询师志愿者")
+    PUBLICIST = "publicist", _("五老网宣员")
+    AUDITOR = "auditor", _("审计管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+# The level of region a role is assigned at; roles absent here may be held at any level.
+ROLE_REGION_LEVEL: dict[str, RegionLevel] = {
+    Role.PROVINCE_ADMIN: RegionLevel.PROVINCE,
+    Role.CITY_ADMIN: RegionLevel.CITY,
+    Role.COUNTY_ADMIN: RegionLevel.COUNTY,
+    Role.TOWNSHIP_ADMIN: RegionLevel.TOWNSHIP,
+    Role.VILLAGE_LIAISON: RegionLevel.VILLAGE,
+    Role.AUDITOR: RegionLevel.PROVINCE,
+    Role.SECURITY_ADMIN: RegionLevel.PROVINCE,
+    Role.SYSTEM_ADMIN: RegionLevel.PROVINCE,
+}
+
+# Order in which a user's assignments are offered; the first valid one is active by default.
+ROLE_ORDER: list[str] = [role.value for role in Role]
+
+
+class Permission(enum.StrEnum):
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGNED_IN = "signed_in"  # any signed-in user: their own profile, language, elder mode, role switch
+    REGION_VIEW = "regions.view"
+    COMMITTEE_VIEW = "committees.view"
+    COMMITTEE_MANAGE = "committees.manage"
+    ACCOUNT_VIEW = "accounts.view"
+    ACCOUNT_MANAGE = "accounts.manage"
+    AUDIT_VIEW = "audit.view"
+    KEY_MANAGE = "keys.manage"
+
+
+_STAFF = {
+    Permission.REGION_VIEW,
+    Permission.COMMITTEE_VIEW,
+    Permission.COMMITTEE_MANAGE,
+    Permission.ACCOUNT_VIEW,
+}
+_FIELD = {Permission.REGION_VIEW, Permission.COMMITTEE_VIEW}
+
+# Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
+# keys; the auditor reads the audit log and nothing else; the security admin manages keys.
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.PROVINCE_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
+    Role.CITY_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
+    Role.COUNTY_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
+    Role.TOWNSHIP_ADMIN: frozenset(_STAFF),
+    Role.VILLAGE_LIAISON: frozenset(_FIELD),
+    Role.VOLUNTEER: frozenset(_FIELD),
+    Role.LAWYER: frozenset(_FIELD),
+    Role.COUNSELLOR: frozenset(_FIELD),
+    Role.PUBLICIST: frozenset(_FIELD),
+    Role.AUDITOR: frozenset({Permission.AUDIT_VIEW}),
+    Role.SECURITY_ADMIN: frozenset({Permission.KEY_MANAGE}),
+    Role.SYSTEM_ADMIN: frozenset(
+        {Permission.REGION_VIEW, Permission.ACCOUNT_VIEW, Permission.ACCOUNT_MANAGE, Permission.COMMITTEE_VIEW}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A user acting under one role assignment; anonymous when `user` is None."""
+
+    user: User | None
+    assignment: RoleAssignment | None = None
+    assignments: tuple[RoleAssignment, ...] = field(default=())
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    @property
+    def role(self) -> str | None:
+        return self.assignment.role if self.assignment else None
+
+    @property
+    def region_code(self) -> str | None:
+        return self.assignment.region_id if self.assignment else None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        if self.user is None:
+            return frozenset({Permission.PUBLIC})
+        granted = ROLE_PERMISSIONS.get(self.role or "", frozenset())
+        return granted | {Permission.PUBLIC, Permission.SIGNED_IN}
+
+    def has(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+ANONYMOUS = Actor(user=None)
+
+
+def scope_q(actor: Actor, field_name: str) -> Q:
+    """Rows whose region (in `field_name`, a 12-digit code) lies inside the actor's region."""
+    if actor.region_code is None:
+        return Q(pk__in=[])
+    return region_codes.within_q(field_name, actor.region_code)
+
+
+def region_visibility_q(actor: Actor, field_name: str = "code") -> Q:
+    """Regions an actor may look at: their own subtree and the chain of ancestors above it
+    (so that a breadcrumb such as 浙江省 › 杭州市 › 淳安县 can be shown), never a sibling's subtree."""
+    if actor.region_code is None:
+        return Q(pk__in=[])
+    ancestors = region_codes.ancestor_codes(actor.region_code)
+    return scope_q(actor, field_name) | Q(**{f"{field_name}__in": ancestors})
+
+
+def can_see_region(actor: Actor, code: str) -> bool:
+    if actor.region_code is None:
+        return False
+    return region_codes.is_within(code, actor.region_code) or code in region_codes.ancestor_codes(
+        actor.region_code
+    )
+
+
+_QuerySetT = TypeVar("_QuerySetT", bound="RegionScopedQuerySet[Any]")
+_ModelT = TypeVar("_ModelT", bound=models.Model)
+
+
+class RegionScopedQuerySet(models.QuerySet[_ModelT]):
+    """A queryset of rows that belong to a region. The model names the region code field in
+    `region_scope_field` (for example "region_id" or "committee__region_id")."""
+
+    def visible_to(self: _QuerySetT, actor: Actor) -> _QuerySetT:
+        scope_field: str = getattr(self.model, "region_scope_field", "region_id")
+        return self.filter(scope_q(actor, scope_field))
+
+
+class RegionScoped:
+    """Mixin for models whose rows belong to a region."""
+
+    region_scope_field: ClassVar[str] = "region_id"
+
+
+# --- Declaring what a page or an operation needs -------------------------------------------------
+
+PERMISSION_ATTRIBUTE = "guanai_permission"
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def declared_permission(view: Callable[..., Any]) -> Permission | None:
+    return getattr(view, PERMISSION_ATTRIBUTE, None)
+
+
+def permission_required(permission: Permission) -> Callable[[_F], _F]:
+    """Declare the permission a Django view needs; `DeclaredPermissionMiddleware` enforces it."""
+
+    def decorate(view: _F) -> _F:
+        setattr(view, PERMISSION_ATTRIBUTE, permission)
+        return view
+
+    return decorate
+
+
+def public(view: _F) -> _F:
+    """Declare a page that anyone may open, signed in or not."""
+    return permission_required(Permission.PUBLIC)(view)
+
+
+def requires(permission: Permission) -> Callable[[_F], _F]:
+    """Declare and enforce the permission an API operation needs (place it under `@router.get`)."""
+
+    def decorate(operation: _F) -> _F:
+        @functools.wraps(operation)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            from guanai.core.errors import PermissionDeniedError
+
+            if not request_actor(request).has(permission):
+                raise PermissionDeniedError()
+            return operation(request, *args, **kwargs)
+
+        setattr(checked, PERMISSION_ATTRIBUTE, permission)
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    """The actor of a request, set by `ActorMiddleware` (session) or the API's bearer-token auth."""
+    actor = getattr(request, "actor", None)
+    return actor if isinstance(actor, Actor) else ANONYMOUS

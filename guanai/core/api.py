@@ -1,0 +1,126 @@
+"""The pieces every app's API router is built from: the deny-by-default router, the error shape,
+authentication (session cookie with CSRF, or a bearer token) and the exception handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja import Router as NinjaRouter
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from guanai.core.access import Actor, declared_permission
+from guanai.core.errors import DomainError, NotAuthenticatedError, NotFoundError, PermissionDeniedError
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+ERROR_STATUSES = (400, 401, 403, 404, 409, 422)
+
+
+def responses(ok: Any, *, status: int = 200) -> dict[int, Any]:
+    """The response map of an operation: its success schema and the one error shape for the rest."""
+    return {status: ok, **{code: ErrorOut for code in ERROR_STATUSES}}
+
+
+class Router(NinjaRouter):
+    """A ninja Router that refuses every operation that has not declared its permission."""
+
+    def add_api_operation(self, path: str, methods: list[str], view_func: Callable[..., Any], **kwargs: Any) -> None:
+        if declared_permission(view_func) is None:
+            logger.error("API operation %s %s declares no permission: it will refuse every call", methods, path)
+            view_func = _refuse_undeclared(view_func)
+        super().add_api_operation(path, methods, view_func, **kwargs)
+
+
+def _refuse_undeclared(operation: Callable[..., Any]) -> Callable[..., Any]:
+    import functools
+
+    @functools.wraps(operation)
+    def refused(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionDeniedError("此接口未声明访问权限，已拒绝访问。")
+
+    return refused
+
+
+# --- Authentication ----------------------------------------------------------------------------
+
+ActorResolver = Callable[[HttpRequest, Any], Actor | None]
+
+
+class SessionActorAuth(APIKeyCookie):
+    """The browser's session cookie, with the CSRF check on unsafe methods (ninja does it)."""
+
+    param_name = "sessionid"
+    openapi_description = "浏览器会话 (Cookie)，写操作需要 CSRF 令牌"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+class BearerTokenAuth(HttpBearer):
+    openapi_description = "Authorization: Bearer <token>，由 `manage.py issue_token` 签发"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from guanai.accounts.selectors import actor_for_user, api_token_user
+
+        user = api_token_user(raw_token=token)
+        if user is None:
+            return None
+        request.user = user
+        request.actor = actor_for_user(user, assignment_id=_requested_assignment(request))  # type: ignore[attr-defined]
+        return user
+
+
+def _requested_assignment(request: HttpRequest) -> int | None:
+    value = request.headers.get("X-Guanai-Assignment", "")
+    return int(value) if value.isdigit() else None
+
+
+# --- Errors ------------------------------------------------------------------------------------
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
+                   fields: dict[str, list[str]] | None = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+        return error_response(api, request, error.status, error.code, error.message, error.fields)
+
+    def validation_error(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for item in error.errors:
+            location = [str(part) for part in item.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+            fields.setdefault(".".join(location) or "__all__", []).append(str(item.get("msg", "")))
+        return error_response(api, request, 422, "validation_failed", "提交的内容有误，请检查后重试", fields)
+
+    def authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+        return domain_error(request, NotAuthenticatedError())
+
+    def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+        return domain_error(request, NotFoundError())
+
+    def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+        return error_response(api, request, error.status_code, f"http_{error.status_code}", str(error))
+
+    api.add_exception_handler(DomainError, domain_error)
+    api.add_exception_handler(NinjaValidationError, validation_error)
+    api.add_exception_handler(AuthenticationError, authentication_error)
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(HttpError, http_error)

@@ -1,0 +1,175 @@
+"""Test support shared by every app: a small real region tree, the personas, and the authorization
+matrix helper (personas × operations → expected status, and nothing changed on a denial)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from guanai.core.access import Role
+from guanai.core.region_codes import level_of, parent_code
+
+# Real 2023 codes, so that ID numbers and lookups made from them are real too.
+REGION_TREE: list[tuple[str, str]] = [
+    ("330000000000", "浙江省"),
+    ("330100000000", "杭州市"),
+    ("330127000000", "淳安县"),
+    ("330127100000", "千岛湖镇"),
+    ("330127100001", "青城社区居民委员会"),
+    ("330127100219", "富城村村民委员会"),
+    ("330182000000", "建德市"),
+    ("330182001000", "新安江街道"),
+    ("330182001020", "白沙社区居民委员会"),
+    ("330200000000", "宁波市"),
+    ("330212000000", "鄞州区"),
+    ("110000000000", "北京市"),
+]
+
+COUNTY_A = "330127000000"  # 淳安县
+COUNTY_B = "330182000000"  # 建德市
+
+
+def build_region_tree() -> None:
+    from guanai.regions.models import Region
+    from guanai.regions.names import short_name
+
+    for code, name in REGION_TREE:
+        level = level_of(code)
+        Region.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "short_name": short_name(name, level),
+                "level": level,
+                "parent_id": parent_code(code),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class PersonaSpec:
+    username: str
+    role: Role
+    region: str
+
+
+PERSONAS: dict[str, PersonaSpec] = {
+    "province_admin": PersonaSpec("p-province", Role.PROVINCE_ADMIN, "330000000000"),
+    "county_a_admin": PersonaSpec("p-county-a", Role.COUNTY_ADMIN, COUNTY_A),
+    "county_b_admin": PersonaSpec("p-county-b", Role.COUNTY_ADMIN, COUNTY_B),
+    "township_worker": PersonaSpec("p-township", Role.TOWNSHIP_ADMIN, "330127100000"),
+    "volunteer": PersonaSpec("p-volunteer", Role.VOLUNTEER, "330127100219"),
+    "lawyer": PersonaSpec("p-lawyer", Role.LAWYER, COUNTY_A),
+    "counsellor": PersonaSpec("p-counsellor", Role.COUNSELLOR, COUNTY_A),
+    "auditor": PersonaSpec("p-auditor", Role.AUDITOR, "330000000000"),
+    "system_admin": PersonaSpec("p-sysadmin", Role.SYSTEM_ADMIN, "330000000000"),
+}
+ANONYMOUS = "anonymous"
+
+
+def create_personas() -> dict[str, Any]:
+    """One user per persona, each with a valid role assignment; returns name → user."""
+    from guanai.accounts.services import role_assign, user_create
+    from guanai.regions.models import Region
+
+    users: dict[str, Any] = {}
+    for name, spec in PERSONAS.items():
+        user = user_create(username=spec.username, password=None, display_name=name)
+        role_assign(
+            user=user,
+            role=spec.role,
+            region=Region.objects.get(code=spec.region),
+            valid_from=datetime.date(2020, 1, 1),
+        )
+        users[name] = user
+    return users
+
+
+def persona_clients(users: dict[str, Any]) -> dict[str, Client]:
+    clients: dict[str, Client] = {ANONYMOUS: Client()}
+    for name, user in users.items():
+        client = Client()
+        client.force_login(user)
+        clients[name] = client
+    return clients
+
+
+# --- The database does not change on a denial --------------------------------------------------
+
+# Rows that legitimately change on any request: sessions (saved on every request) and usage stamps.
+VOLATILE_MODELS = {"sessions.session"}
+VOLATILE_FIELDS = {"last_login", "last_used_at", "updated_at"}
+
+
+def database_fingerprint() -> dict[str, str]:
+    """A digest of every row of every model, per model (volatile rows and fields left out)."""
+    prints: dict[str, str] = {}
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if label in VOLATILE_MODELS or not model._meta.managed:
+            continue
+        names = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE_FIELDS]
+        rows = model._default_manager.order_by("pk").values_list(*names)
+        digest = hashlib.sha256()
+        for row in rows.iterator():
+            digest.update(json.dumps(row, default=str, ensure_ascii=False).encode())
+        prints[label] = digest.hexdigest()
+    return prints
+
+
+@dataclass
+class Check:
+    """One cell of an authorization matrix: `persona` calling `method path` gets `status`."""
+
+    persona: str
+    method: str
+    path: str
+    status: int
+    data: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    must_not_contain: tuple[str, ...] = ()
+
+
+def assert_authorization_matrix(clients: dict[str, Client], checks: Iterable[Check]) -> int:
+    """Run every check; each must answer exactly its status, a denial (status ≥ 400) must leave the
+    database as it was, and no body may contain a string it must not. Returns the number of checks."""
+    failures: list[str] = []
+    count = 0
+    for check in checks:
+        count += 1
+        before = database_fingerprint() if check.status >= 400 else None
+        client = clients[check.persona]
+        call = getattr(client, check.method.lower())
+        kwargs: dict[str, Any] = {"headers": check.headers}
+        if check.data is not None:
+            kwargs.update(data=json.dumps(check.data), content_type="application/json")
+        response = call(check.path, **kwargs)
+        where = f"{check.persona} {check.method} {check.path}"
+        if response.status_code != check.status:
+            failures.append(f"{where}: expected {check.status}, got {response.status_code}")
+        body = response.content.decode("utf-8", errors="replace")
+        failures += [f"{where}: response contains {text!r}" for text in check.must_not_contain if text in body]
+        if before is not None:
+            after = database_fingerprint()
+            changed = sorted(label for label in before if before[label] != after.get(label))
+            if changed:
+                failures.append(f"{where}: denied but changed {changed}")
+    assert not failures, "authorization matrix failed:\n" + "\n".join(failures)
+    return count
+
+
+@contextmanager
+def count_queries() -> Iterator[CaptureQueriesContext]:
+    """`with count_queries() as queries: ...; assert len(queries) == N`"""
+    with CaptureQueriesContext(connection) as context:
+        yield context

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from guanai.core.errors import ValidationFailed
+from guanai.demo.services import DEMO_ACCOUNTS, demo_load
+
+
+class Command(BaseCommand):
+    help = "载入演示数据 (Load the demo data set: committees of 淳安县 and 建德市 and one account per role)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = os.environ.get("GUANAI_DEMO_PASSWORD") or None
+        try:
+            result = demo_load(password=password)
+        except ValidationFailed as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(
+            f"演示数据：新建关工委 {result.committees_created} 个，班子成员 {result.members_created} 人，"
+            f"新建账号 {len(result.users_created)} 个"
+        )
+        self.stdout.write("演示账号 (demo logins):")
+        for username, display_name, role, code in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {username:<16} {role.label}（{display_name}，区划 {code}）")
+        if result.password_generated:
+            self.stdout.write(f"演示密码 (password, shown only this once): {result.password}")
+        elif password:
+            self.stdout.write("演示密码：GUANAI_DEMO_PASSWORD 的值")
+        else:
+            self.stdout.write("演示密码：首次载入时打印的密码（设置 GUANAI_DEMO_PASSWORD 可重设）")

@@ -1,0 +1,29 @@
+"""The modules shown in the navigation bar, each with the permission that reveals it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from guanai.core.access import Actor, Permission
+
+
+@dataclass(frozen=True)
+class NavigationItem:
+    label: str | Promise
+    url_name: str
+    permission: Permission
+    section: str  # the first path segment, to mark the current module
+
+
+MODULES = [
+    NavigationItem(_("首页"), "web:home", Permission.SIGNED_IN, ""),
+    NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
+    NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
+]
+
+
+def navigation_for(actor: Actor) -> list[NavigationItem]:
+    return [item for item in MODULES if actor.has(item.permission)]
