@@ -58,9 +58,9 @@ openapi: $(STAMP)
 	$(TEST_SETTINGS) $(BIN)/python manage.py export_openapi docs/openapi.json
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages --locale zh_Hant --locale en --ignore '.venv/*' --ignore 'var/*'
+	$(TEST_SETTINGS) $(BIN)/python manage.py makemessages --locale zh_Hant --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'scripts/*'
 	$(BIN)/python scripts/translate_hant.py locale/zh_Hant/LC_MESSAGES/django.po
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	$(TEST_SETTINGS) $(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 static-vendor:
 	bash scripts/vendor_static.sh

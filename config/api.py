@@ -12,9 +12,11 @@ from guanai.regions.api import router as regions_router
 
 
 class GuanaiAPI(NinjaAPI):
-    def add_router(self, prefix: str, router: object, **kwargs: object) -> None:  # type: ignore[override]
+    def add_router(self, prefix: str, router: object, **kwargs: object) -> None:
         if not isinstance(router, Router):
-            raise TypeError("every router must be a guanai.core.api.Router, which refuses undeclared operations")
+            raise TypeError(
+                "every router must be a guanai.core.api.Router, which refuses undeclared operations"
+            )
         super().add_router(prefix, router, **kwargs)  # type: ignore[arg-type]
 
 

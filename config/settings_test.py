@@ -6,8 +6,8 @@ os.environ.setdefault("GUANAI_SECRET_KEY", "test-only-key-" + "x" * 50)
 os.environ.setdefault("GUANAI_DEBUG", "0")
 os.environ.setdefault("GUANAI_SECURE_SSL_REDIRECT", "0")
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import STORAGES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

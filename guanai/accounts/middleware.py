@@ -15,7 +15,7 @@ def session_actor(request: HttpRequest) -> Actor:
     user = request.user
     if not user.is_authenticated:
         return ANONYMOUS
-    return actor_for_user(user, assignment_id=request.session.get(ACTIVE_ASSIGNMENT_SESSION_KEY))  # type: ignore[arg-type]
+    return actor_for_user(user, assignment_id=request.session.get(ACTIVE_ASSIGNMENT_SESSION_KEY))
 
 
 class ActorMiddleware:

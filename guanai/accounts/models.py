@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -21,8 +21,6 @@ class User(AbstractUser):
     elder_mode = models.BooleanField(_("长辈模式"), default=False)
     language = models.CharField(_("界面语言"), max_length=10, blank=True)
 
-    objects = UserManager()
-
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
@@ -39,7 +37,9 @@ class RoleAssignmentQuerySet(RegionScopedQuerySet["RoleAssignment"]):
 class RoleAssignment(RegionScoped, models.Model):
     """A user holds a role in a region (or in a committee, which lies in a region) for a period."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("用户")
+    )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政区划")
@@ -77,7 +77,9 @@ class RoleAssignment(RegionScoped, models.Model):
 class ApiToken(models.Model):
     """A bearer token for API clients. Only its SM3 digest is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
     digest = models.CharField(_("摘要"), max_length=64, unique=True)
     prefix = models.CharField(_("前缀"), max_length=12)
     name = models.CharField(_("用途"), max_length=100, blank=True)

@@ -14,7 +14,7 @@ from guanai.core.crypto import sm3_hex
 from guanai.core.errors import ValidationFailed
 from guanai.regions.models import Region
 
-TOKEN_PREFIX = "gna_"
+TOKEN_PREFIX = "gna_"  # noqa: S105 - a label, not a secret
 
 
 @transaction.atomic
@@ -47,8 +47,12 @@ def role_assign(
     required_level = ROLE_REGION_LEVEL.get(role)
     if required_level is not None and region.level != required_level:
         raise ValidationFailed(
-            fields={"region": [_("%(role)s 只能分配在%(level)s级区划") % {
-                "role": role.label, "level": required_level.label}]}
+            fields={
+                "region": [
+                    _("%(role)s 只能分配在%(level)s级区划")
+                    % {"role": role.label, "level": required_level.label}
+                ]
+            }
         )
     if committee_id is not None:
         from guanai.committees.models import Committee
@@ -58,12 +62,13 @@ def role_assign(
     valid_from = valid_from or timezone.localdate()
     if valid_to is not None and valid_to < valid_from:
         raise ValidationFailed(fields={"valid_to": [_("截止日期不能早于生效日期")]})
-    assignment, _created = RoleAssignment.objects.get_or_create(
-        user=user,
-        role=role,
-        region=region,
-        committee_id=committee_id,
-        defaults={"valid_from": valid_from, "valid_to": valid_to},
+    same = RoleAssignment.objects.filter(user=user, role=role, region=region)
+    same = same.filter(committee_id=committee_id) if committee_id else same.filter(committee__isnull=True)
+    existing = same.first()
+    if existing is not None:
+        return existing
+    assignment = RoleAssignment.objects.create(
+        user=user, role=role, region=region, committee_id=committee_id, valid_from=valid_from, valid_to=valid_to
     )
     return assignment
 

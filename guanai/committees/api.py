@@ -84,7 +84,10 @@ def committees_list(request: HttpRequest, filters: Query[CommitteeFilter]) -> Co
 
 
 @router.get(
-    "/{committee_id}", response=responses(CommitteeDetailOut), operation_id="committees_get", summary="关工委详情"
+    "/{committee_id}",
+    response=responses(CommitteeDetailOut),
+    operation_id="committees_get",
+    summary="关工委详情",
 )
 @requires(Permission.COMMITTEE_VIEW)
 def committees_get(request: HttpRequest, committee_id: int) -> CommitteeDetailOut:

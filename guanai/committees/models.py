@@ -34,7 +34,9 @@ class Committee(RegionScoped, models.Model):
     region. The committee above a regional one is the regional committee of the parent region."""
 
     name = models.CharField(_("名称"), max_length=100)
-    kind = models.CharField(_("类型"), max_length=16, choices=CommitteeKind.choices, default=CommitteeKind.REGIONAL)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=CommitteeKind.choices, default=CommitteeKind.REGIONAL
+    )
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, related_name="committees", verbose_name=_("行政区划")
     )
@@ -74,7 +76,12 @@ class CommitteeMember(RegionScoped, models.Model):
     position = models.CharField(_("职务"), max_length=32, choices=Position.choices)
     office_phone = models.CharField(_("办公电话"), max_length=20, blank=True)
     user = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("账号")
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("账号"),
     )
     is_active = models.BooleanField(_("在任"), default=True)
 

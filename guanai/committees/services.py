@@ -34,10 +34,18 @@ def committee_create(
 
 @transaction.atomic
 def committee_member_add(
-    *, committee: Committee, name: str, position: Position | str, office_phone: str = "", user_id: int | None = None
+    *,
+    committee: Committee,
+    name: str,
+    position: Position | str,
+    office_phone: str = "",
+    user_id: int | None = None,
 ) -> CommitteeMember:
     member = CommitteeMember(
-        committee=committee, name=name.strip(), position=Position(position), office_phone=office_phone,
+        committee=committee,
+        name=name.strip(),
+        position=Position(position),
+        office_phone=office_phone,
         user_id=user_id,
     )
     member.full_clean(exclude=["committee", "user"])

@@ -24,8 +24,10 @@ def committee_list_page(request: HttpRequest) -> HttpResponse:
     try:
         committees = committee_list(actor=actor, region_code=region or None, kind=kind or None, search=search)
     except (ValidationFailed, NotFoundError) as failure:
-        error = failure.message if isinstance(failure, NotFoundError) else "；".join(
-            m for messages in failure.fields.values() for m in messages
+        error = (
+            failure.message
+            if isinstance(failure, NotFoundError)
+            else "；".join(m for messages in failure.fields.values() for m in messages)
         )
         committees = committee_list(actor=actor)
     page = Paginator(committees, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -35,7 +37,9 @@ def committee_list_page(request: HttpRequest) -> HttpResponse:
         "kinds": CommitteeKind.choices,
         "error": error,
     }
-    template = "committees/partials/_table.html" if getattr(request, "htmx", False) else "committees/list.html"
+    template = (
+        "committees/partials/_table.html" if getattr(request, "htmx", False) else "committees/list.html"
+    )
     return render(request, template, context)
 
 

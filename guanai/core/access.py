@@ -94,7 +94,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({Permission.AUDIT_VIEW}),
     Role.SECURITY_ADMIN: frozenset({Permission.KEY_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
-        {Permission.REGION_VIEW, Permission.ACCOUNT_VIEW, Permission.ACCOUNT_MANAGE, Permission.COMMITTEE_VIEW}
+        {
+            Permission.REGION_VIEW,
+            Permission.ACCOUNT_VIEW,
+            Permission.ACCOUNT_MANAGE,
+            Permission.COMMITTEE_VIEW,
+        }
     ),
 }
 

@@ -31,15 +31,19 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 422)
 
 def responses(ok: Any, *, status: int = 200) -> dict[int, Any]:
     """The response map of an operation: its success schema and the one error shape for the rest."""
-    return {status: ok, **{code: ErrorOut for code in ERROR_STATUSES}}
+    return {status: ok, **dict.fromkeys(ERROR_STATUSES, ErrorOut)}
 
 
 class Router(NinjaRouter):
     """A ninja Router that refuses every operation that has not declared its permission."""
 
-    def add_api_operation(self, path: str, methods: list[str], view_func: Callable[..., Any], **kwargs: Any) -> None:
+    def add_api_operation(
+        self, path: str, methods: list[str], view_func: Callable[..., Any], **kwargs: Any
+    ) -> None:
         if declared_permission(view_func) is None:
-            logger.error("API operation %s %s declares no permission: it will refuse every call", methods, path)
+            logger.error(
+                "API operation %s %s declares no permission: it will refuse every call", methods, path
+            )
             view_func = _refuse_undeclared(view_func)
         super().add_api_operation(path, methods, view_func, **kwargs)
 
@@ -94,29 +98,39 @@ def _requested_assignment(request: HttpRequest) -> int | None:
 # --- Errors ------------------------------------------------------------------------------------
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
-                   fields: dict[str, list[str]] | None = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "fields": fields or {}}, status=status
+    )
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
+    def domain_error(request: HttpRequest, error: Any) -> HttpResponse:
         return error_response(api, request, error.status, error.code, error.message, error.fields)
 
-    def validation_error(request: HttpRequest, error: NinjaValidationError) -> HttpResponse:
+    def validation_error(request: HttpRequest, error: Any) -> HttpResponse:
         fields: dict[str, list[str]] = {}
         for item in error.errors:
-            location = [str(part) for part in item.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+            location = [
+                str(part) for part in item.get("loc", ()) if part not in {"body", "query", "path", "payload"}
+            ]
             fields.setdefault(".".join(location) or "__all__", []).append(str(item.get("msg", "")))
         return error_response(api, request, 422, "validation_failed", "提交的内容有误，请检查后重试", fields)
 
-    def authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    def authentication_error(request: HttpRequest, error: Any) -> HttpResponse:
         return domain_error(request, NotAuthenticatedError())
 
-    def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    def not_found(request: HttpRequest, error: Any) -> HttpResponse:
         return domain_error(request, NotFoundError())
 
-    def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+    def http_error(request: HttpRequest, error: Any) -> HttpResponse:
         return error_response(api, request, error.status_code, f"http_{error.status_code}", str(error))
 
     api.add_exception_handler(DomainError, domain_error)

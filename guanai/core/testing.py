@@ -158,7 +158,9 @@ def assert_authorization_matrix(clients: dict[str, Client], checks: Iterable[Che
         if response.status_code != check.status:
             failures.append(f"{where}: expected {check.status}, got {response.status_code}")
         body = response.content.decode("utf-8", errors="replace")
-        failures += [f"{where}: response contains {text!r}" for text in check.must_not_contain if text in body]
+        failures += [
+            f"{where}: response contains {text!r}" for text in check.must_not_contain if text in body
+        ]
         if before is not None:
             after = database_fingerprint()
             changed = sorted(label for label in before if before[label] != after.get(label))

@@ -55,7 +55,10 @@ SCHOOL_AND_ENTERPRISE_COMMITTEES: list[tuple[str, str, CommitteeKind]] = [
     (JIANDE, "建德市农商银行关工委", CommitteeKind.ENTERPRISE),
 ]
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方邵"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖"
+    "田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方邵"
+)
 GIVEN = "建国志明丽华秀英国庆海燕桂芳德胜文杰春梅永红立新卫东玉兰振华淑珍金凤宝林红霞小平卫国家富"
 
 
@@ -85,7 +88,12 @@ def _name(rng: random.Random) -> str:
 
 def _positions_for(level: int) -> list[Position]:
     if level <= RegionLevel.COUNTY:
-        return [Position.DIRECTOR, Position.EXECUTIVE_DEPUTY_DIRECTOR, Position.SECRETARY_GENERAL, Position.MEMBER]
+        return [
+            Position.DIRECTOR,
+            Position.EXECUTIVE_DEPUTY_DIRECTOR,
+            Position.SECRETARY_GENERAL,
+            Position.MEMBER,
+        ]
     if level == RegionLevel.TOWNSHIP:
         return [Position.DIRECTOR, Position.SECRETARY_GENERAL, Position.LIAISON]
     return [Position.DIRECTOR, Position.LIAISON]
@@ -111,7 +119,9 @@ def demo_load(*, password: str | None) -> DemoResult:
             region=region,
             name=regional_committee_name(region),
             kind=CommitteeKind.REGIONAL,
-            phone=f"0571-{int(region.code[2:9]) % 9000000 + 1000000}" if region.level <= RegionLevel.COUNTY else "",
+            phone=f"0571-{int(region.code[2:9]) % 9000000 + 1000000}"
+            if region.level <= RegionLevel.COUNTY
+            else "",
         )
         for region in regions
         if region.code not in existing
@@ -149,8 +159,8 @@ def demo_load(*, password: str | None) -> DemoResult:
             user.set_password(password_to_set)
             user.save(update_fields=["password"])
         region = Region.objects.get(code=code)
-        committee = Committee.objects.filter(region=region, kind=CommitteeKind.REGIONAL).first()
-        role_assign(user=user, role=role, region=region, committee_id=committee.pk if committee else None)
+        home_committee = Committee.objects.filter(region=region, kind=CommitteeKind.REGIONAL).first()
+        role_assign(user=user, role=role, region=region, committee_id=home_committee.pk if home_committee else None)
     result.password = password_to_set
     result.password_generated = generated and password_to_set is not None
     return result

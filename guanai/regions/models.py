@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +31,12 @@ class Region(models.Model):
     short_name = models.CharField(_("简称"), max_length=100, db_index=True)
     level = models.PositiveSmallIntegerField(_("级别"), choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     objects = RegionQuerySet.as_manager()

@@ -9,7 +9,9 @@ class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("用户名或手机号"),
         max_length=150,
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "class": "form-control"}),
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "username", "class": "form-control"}
+        ),
     )
     password = forms.CharField(
         label=_("密码"),

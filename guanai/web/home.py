@@ -34,8 +34,12 @@ def home_counts(*, actor: Actor) -> HomeCounts:
     regions_by_level: list[tuple[str, int]] = []
     regions_total = None
     if actor.has(Permission.REGION_VIEW) and actor.region_code:
-        rows = dict(Region.objects.within(actor.region_code).values_list("level").annotate(n=Count("code")).order_by())
-        regions_by_level = [(str(level.label), rows[level.value]) for level in RegionLevel if level.value in rows]
+        rows = dict(
+            Region.objects.within(actor.region_code).values_list("level").annotate(n=Count("code")).order_by()
+        )
+        regions_by_level = [
+            (str(level.label), rows[level.value]) for level in RegionLevel if level.value in rows
+        ]
         regions_total = sum(rows.values())
     users = user_list(actor=actor).count() if actor.has(Permission.ACCOUNT_VIEW) else None
     return HomeCounts(committees_by_kind, committees_total, users, regions_by_level, regions_total)

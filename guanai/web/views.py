@@ -79,7 +79,7 @@ def elder_mode(request: HttpRequest) -> HttpResponse:
     enabled = (wanted == "1") if wanted in {"0", "1"} else not elder_mode_on(request)
     request.session[ELDER_MODE_SESSION_KEY] = enabled
     if request.user.is_authenticated:
-        user_set_preferences(user=request.user, elder_mode=enabled)  # type: ignore[arg-type]
+        user_set_preferences(user=request.user, elder_mode=enabled)
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
@@ -95,11 +95,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(_back(request))
     if language in dict(settings.LANGUAGES) and check_for_language(language):
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax",
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
             secure=settings.SESSION_COOKIE_SECURE,
         )
         if request.user.is_authenticated:
-            user_set_preferences(user=request.user, language=language)  # type: ignore[arg-type]
+            user_set_preferences(user=request.user, language=language)
     return response
 
 
@@ -112,8 +115,12 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponseBase:
-    return render(request, "web/error.html", {"status": 404, "message": _("页面不存在，或不在您的管辖范围内。")},
-                  status=404)
+    return render(
+        request,
+        "web/error.html",
+        {"status": 404, "message": _("页面不存在，或不在您的管辖范围内。")},
+        status=404,
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponseBase:

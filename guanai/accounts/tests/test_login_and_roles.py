@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -31,16 +30,16 @@ def test_a_role_must_sit_at_its_level(regions: None) -> None:
     with pytest.raises(ValidationFailed) as raised:
         role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127100000"))
     assert list(raised.value.fields) == ["region"]
-    assignment = role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127000000"))
+    assignment = role_assign(
+        user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127000000")
+    )
     assert assignment.region_id == "330127000000"
 
 
 def test_the_active_role_can_be_switched_and_expired_roles_do_not_count(regions: None) -> None:
     user = user_create(username="zhao", password=None)
     role_assign(user=user, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330182000000"))
-    volunteer = role_assign(
-        user=user, role=Role.VOLUNTEER, region=Region.objects.get(code="330127100219")
-    )
+    volunteer = role_assign(user=user, role=Role.VOLUNTEER, region=Region.objects.get(code="330127100219"))
     role_assign(
         user=user,
         role=Role.PROVINCE_ADMIN,
@@ -57,7 +56,13 @@ def test_the_active_role_can_be_switched_and_expired_roles_do_not_count(regions:
     assert response.status_code == 302
     me = client.get("/api/v1/me").json()
     assert me["active_assignment"]["role"] == "volunteer"
-    assert [c["name"] for c in me["breadcrumb"]] == ["浙江省", "杭州市", "淳安县", "千岛湖镇", "富城村村民委员会"]
+    assert [c["name"] for c in me["breadcrumb"]] == [
+        "浙江省",
+        "杭州市",
+        "淳安县",
+        "千岛湖镇",
+        "富城村村民委员会",
+    ]
     # Someone else's assignment cannot be taken over.
     other = user_create(username="qian", password=None)
     foreign = role_assign(user=other, role=Role.COUNTY_ADMIN, region=Region.objects.get(code="330127000000"))

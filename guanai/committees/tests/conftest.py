@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from guanai.committees.models import Committee, CommitteeKind, Position
+from guanai.committees.models import CommitteeKind, Position
 from guanai.committees.tests.factories import CommitteeFactory, CommitteeMemberFactory
 
 
 @pytest.fixture
-def committees(regions: None) -> dict[str, Committee]:
+def committees(regions: None) -> dict[str, Any]:
     """Regional committees down the tree in both counties, and a school committee in 淳安县."""
     made = {
         "province": CommitteeFactory(region_id="330000000000", name="浙江省关心下一代工作委员会"),

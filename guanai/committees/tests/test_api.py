@@ -10,7 +10,12 @@ from guanai.core.testing import Check, assert_authorization_matrix, count_querie
 
 pytestmark = pytest.mark.django_db
 
-A_NAMES = {"淳安县关心下一代工作委员会", "千岛湖镇关心下一代工作委员会", "富城村关心下一代工作委员会", "千岛湖镇中心小学关工委"}
+A_NAMES = {
+    "淳安县关心下一代工作委员会",
+    "千岛湖镇关心下一代工作委员会",
+    "富城村关心下一代工作委员会",
+    "千岛湖镇中心小学关工委",
+}
 B_NAMES = {"建德市关心下一代工作委员会", "新安江街道关心下一代工作委员会"}
 UPPER = {"浙江省关心下一代工作委员会", "杭州市关心下一代工作委员会"}
 
@@ -42,7 +47,11 @@ def test_filter_by_region_kind_and_search(clients: dict[str, Client], committees
 def test_filtering_by_another_countys_region_answers_404(clients: dict[str, Client], committees: Any) -> None:
     response = clients["county_a_admin"].get("/api/v1/committees/?region=330182")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "对象不存在，或不在您的管辖范围内", "fields": {}}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "对象不存在，或不在您的管辖范围内",
+        "fields": {},
+    }
 
 
 def test_a_malformed_region_filter_is_a_field_error(clients: dict[str, Client], committees: Any) -> None:
@@ -52,12 +61,17 @@ def test_a_malformed_region_filter_is_a_field_error(clients: dict[str, Client], 
     assert list(response.json()["fields"]) == ["region"]
 
 
-def test_detail_lists_members_in_position_order_and_the_parent(clients: dict[str, Client], committees: Any) -> None:
+def test_detail_lists_members_in_position_order_and_the_parent(
+    clients: dict[str, Client], committees: Any
+) -> None:
     county_a = committees["county_a"]
     response = clients["county_a_admin"].get(f"/api/v1/committees/{county_a.pk}")
     assert response.status_code == 200
     body = response.json()
-    assert [(m["name"], m["position_label"]) for m in body["members"]] == [("王丽华", "主任"), ("方建国", "秘书长")]
+    assert [(m["name"], m["position_label"]) for m in body["members"]] == [
+        ("王丽华", "主任"),
+        ("方建国", "秘书长"),
+    ]
     # 杭州市's committee is above 淳安县 but outside the county admin's view.
     assert body["parent_id"] is None
     body = clients["province_admin"].get(f"/api/v1/committees/{county_a.pk}").json()

@@ -46,10 +46,26 @@ def test_with_a_broker_a_separate_worker_runs_the_task(tmp_path: Path) -> None:
         "CELERY_RESULT_BACKEND": REDIS_URL,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
     }
-    worker = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         caller = (
@@ -59,7 +75,12 @@ def test_with_a_broker_a_separate_worker_runs_the_task(tmp_path: Path) -> None:
             "print(health_check.delay().get(timeout=60)['status'])"
         )
         done = subprocess.run(  # noqa: S603
-            [sys.executable, "-c", caller], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90,
+            [sys.executable, "-c", caller],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
             check=False,
         )
         assert done.returncode == 0, done.stderr

@@ -47,7 +47,9 @@ def test_every_api_operation_declares_its_permission() -> None:
         ("/committees/", "GET"),
         ("/committees/{committee_id}", "GET"),
     }
-    undeclared = [(route, methods) for route, methods, view in operations if declared_permission(view) is None]
+    undeclared = [
+        (route, methods) for route, methods, view in operations if declared_permission(view) is None
+    ]
     assert undeclared == []
 
 
@@ -77,7 +79,9 @@ urlpatterns = [
 
 @override_settings(ROOT_URLCONF=__name__)
 @pytest.mark.django_db
-def test_a_page_that_declares_nothing_is_refused_even_to_the_province_admin(clients: dict[str, Client]) -> None:
+def test_a_page_that_declares_nothing_is_refused_even_to_the_province_admin(
+    clients: dict[str, Client],
+) -> None:
     for persona in ("anonymous", "province_admin", "system_admin"):
         response = clients[persona].get("/undeclared/")
         assert response.status_code == 403

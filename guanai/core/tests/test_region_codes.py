@@ -33,7 +33,12 @@ def test_parent_and_ancestors_of_a_village() -> None:
 
 @pytest.mark.parametrize(
     ("short", "full"),
-    [("33", "330000000000"), ("3301", "330100000000"), ("330127", "330127000000"), ("330127100", "330127100000")],
+    [
+        ("33", "330000000000"),
+        ("3301", "330100000000"),
+        ("330127", "330127000000"),
+        ("330127100", "330127100000"),
+    ],
 )
 def test_short_codes_are_padded(short: str, full: str) -> None:
     assert region_codes.normalise_code(short) == full

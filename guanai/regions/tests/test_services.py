@@ -186,7 +186,9 @@ def test_a_region_whose_parent_is_missing_is_refused_and_nothing_is_stored() -> 
     with pytest.raises(ValidationFailed) as caught:
         regions_load(rows=[("330000000000", "浙江省"), ("330127000000", "淳安县")])
 
-    assert caught.value.message == "区划 330127000000（淳安县）的上级 330100000000 尚未导入，请先导入上级区划。"
+    assert (
+        caught.value.message == "区划 330127000000（淳安县）的上级 330100000000 尚未导入，请先导入上级区划。"
+    )
     assert Region.objects.count() == 0
 
 
@@ -243,7 +245,9 @@ def test_the_townships_and_villages_of_one_province_are_read_from_the_package(tm
 def test_a_line_repeating_the_region_above_it_is_left_out(tmp_path: Path) -> None:
     dist = write_dist(
         tmp_path,
-        streets=STREETS_HEADER + '350527000,"金门县",350527,35,3505\n' + '350102001,"东街街道",350102,35,3501\n',
+        streets=STREETS_HEADER
+        + '350527000,"金门县",350527,35,3505\n'
+        + '350102001,"东街街道",350102,35,3501\n',
         villages=VILLAGES_HEADER + '350527000000,"金门县",350527000,35,3505,350527\n',
     )
 

@@ -40,7 +40,9 @@ def test_anonymous_visitors_are_sent_to_login(clients: dict[str, Client]) -> Non
     assert response["Location"] == "/login/?next=/"
 
 
-def test_language_switch_changes_the_interface_and_is_remembered(clients: dict[str, Client], personas: Any) -> None:
+def test_language_switch_changes_the_interface_and_is_remembered(
+    clients: dict[str, Client], personas: Any
+) -> None:
     client = clients["county_a_admin"]
     assert "关工委组织" in client.get("/").content.decode()
     response = client.post("/preferences/language/", {"language": "en", "next": "/"})
@@ -97,7 +99,11 @@ def test_elder_mode_switched_on_before_login_carries_over(regions: None) -> None
 
 
 def test_elder_mode_switch_is_on_every_page(clients: dict[str, Client]) -> None:
-    for persona, path in (("anonymous", "/login/"), ("county_a_admin", "/"), ("county_a_admin", "/committees/")):
+    for persona, path in (
+        ("anonymous", "/login/"),
+        ("county_a_admin", "/"),
+        ("county_a_admin", "/committees/"),
+    ):
         assert 'id="elder-mode-switch"' in clients[persona].get(path).content.decode(), path
 
 

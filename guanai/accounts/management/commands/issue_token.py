@@ -10,7 +10,9 @@ from guanai.core.errors import ValidationFailed
 
 
 class Command(BaseCommand):
-    help = "签发接口令牌并打印一次 (Issue an API bearer token for a user; it is printed once and stored hashed)."
+    help = (
+        "签发接口令牌并打印一次 (Issue an API bearer token for a user; it is printed once and stored hashed)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -25,6 +27,8 @@ class Command(BaseCommand):
         try:
             token, raw = api_token_issue(user=user, days=options["days"], name=options["name"])
         except ValidationFailed as error:
-            raise CommandError("; ".join(m for messages in error.fields.values() for m in messages)) from error
+            raise CommandError(
+                "; ".join(m for messages in error.fields.values() for m in messages)
+            ) from error
         self.stderr.write(f"令牌 {token.prefix}… 有效至 {token.expires_at:%Y-%m-%d %H:%M %Z}")
         self.stdout.write(raw)
