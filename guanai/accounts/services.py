@@ -68,7 +68,12 @@ def role_assign(
     if existing is not None:
         return existing
     assignment = RoleAssignment.objects.create(
-        user=user, role=role, region=region, committee_id=committee_id, valid_from=valid_from, valid_to=valid_to
+        user=user,
+        role=role,
+        region=region,
+        committee_id=committee_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
     return assignment
 

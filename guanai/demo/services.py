@@ -160,7 +160,9 @@ def demo_load(*, password: str | None) -> DemoResult:
             user.save(update_fields=["password"])
         region = Region.objects.get(code=code)
         home_committee = Committee.objects.filter(region=region, kind=CommitteeKind.REGIONAL).first()
-        role_assign(user=user, role=role, region=region, committee_id=home_committee.pk if home_committee else None)
+        role_assign(
+            user=user, role=role, region=region, committee_id=home_committee.pk if home_committee else None
+        )
     result.password = password_to_set
     result.password_generated = generated and password_to_set is not None
     return result

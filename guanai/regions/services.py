@@ -40,6 +40,10 @@ _READ_CHUNK = 900
 _NAME_MAX_LENGTH = 100
 
 
+# What a region row holds besides its code: name, short name, level, parent code.
+_Stored = tuple[str, str, int, str | None]
+
+
 @dataclass(frozen=True)
 class LoadResult:
     created: int
@@ -72,27 +76,20 @@ def regions_load(*, rows: Iterable[Sequence[str]], batch_size: int = 2000) -> Lo
     first and only new or changed rows are written, so a second load of the same rows writes nothing.
     """
     wanted = _collect(rows)
-    codes = sorted(wanted)  # a parent's code sorts before its children's: parents are created first
+    # A parent's code sorts before its children's, so parents are created first.
+    desired: dict[str, _Stored] = {}
+    for code in sorted(wanted):
+        name, level = wanted[code], level_of(code)
+        desired[code] = (name, short_name(name, level), level, parent_code(code))
     with transaction.atomic():
-        existing = _existing(codes)
-        _check_parents(wanted, codes)
-        to_create: list[Region] = []
-        to_update: list[Region] = []
-        for code in codes:
-            name = wanted[code]
-            level = level_of(code)
-            region = Region(
-                code=code,
-                name=name,
-                short_name=short_name(name, level),
-                level=level,
-                parent_id=parent_code(code),
-            )
-            stored = existing.get(code)
-            if stored is None:
-                to_create.append(region)
-            elif stored != (region.name, region.short_name, region.level, region.parent_id):
-                to_update.append(region)
+        _check_parents(desired)
+        existing = _existing(list(desired))
+        to_create = [_region(code, values) for code, values in desired.items() if code not in existing]
+        to_update = [
+            _region(code, values)
+            for code, values in desired.items()
+            if code in existing and existing[code] != values
+        ]
         Region.objects.bulk_create(to_create, batch_size=batch_size)
         Region.objects.bulk_update(
             to_update, ["name", "short_name", "level", "parent"], batch_size=batch_size
@@ -100,7 +97,7 @@ def regions_load(*, rows: Iterable[Sequence[str]], batch_size: int = 2000) -> Lo
     return LoadResult(
         created=len(to_create),
         updated=len(to_update),
-        unchanged=len(codes) - len(to_create) - len(to_update),
+        unchanged=len(desired) - len(to_create) - len(to_update),
     )
 
 
@@ -237,8 +234,13 @@ def _collect(rows: Iterable[Sequence[str]]) -> dict[str, str]:
     return wanted
 
 
-def _existing(codes: list[str]) -> dict[str, tuple[str, str, int, str | None]]:
-    existing: dict[str, tuple[str, str, int, str | None]] = {}
+def _region(code: str, values: _Stored) -> Region:
+    name, short, level, parent = values
+    return Region(code=code, name=name, short_name=short, level=level, parent_id=parent)
+
+
+def _existing(codes: list[str]) -> dict[str, _Stored]:
+    existing: dict[str, _Stored] = {}
     for start in range(0, len(codes), _READ_CHUNK):
         chunk = codes[start : start + _READ_CHUNK]
         for code, name, short, level, parent in Region.objects.filter(code__in=chunk).values_list(
@@ -248,16 +250,15 @@ def _existing(codes: list[str]) -> dict[str, tuple[str, str, int, str | None]]:
     return existing
 
 
-def _check_parents(wanted: dict[str, str], codes: list[str]) -> None:
-    outside = sorted({parent for code in codes if (parent := parent_code(code)) and parent not in wanted})
+def _check_parents(desired: dict[str, _Stored]) -> None:
+    outside = sorted({values[3] for values in desired.values() if values[3] and values[3] not in desired})
     present: set[str] = set()
     for start in range(0, len(outside), _READ_CHUNK):
         chunk = outside[start : start + _READ_CHUNK]
         present.update(Region.objects.filter(code__in=chunk).values_list("code", flat=True))
-    for code in codes:
-        parent = parent_code(code)
-        if parent is not None and parent not in wanted and parent not in present:
+    for code, (name, _short, _level, parent) in desired.items():
+        if parent is not None and parent not in desired and parent not in present:
             raise ValidationFailed(
                 _("区划 %(code)s（%(name)s）的上级 %(parent)s 尚未导入，请先导入上级区划。")
-                % {"code": code, "name": wanted[code], "parent": parent}
+                % {"code": code, "name": name, "parent": parent}
             )

@@ -30,7 +30,9 @@ def test_demo_needs_the_regions_first(db: None, monkeypatch: pytest.MonkeyPatch)
     assert User.objects.count() == 0
 
 
-def test_demo_generates_a_password_once_and_is_idempotent(regions: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_generates_a_password_once_and_is_idempotent(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = load(monkeypatch)
     match = re.search(r"shown only this once\): (\S+)", first)
     assert match is not None
