@@ -7,7 +7,13 @@ from ninja import NinjaAPI
 
 from guanai.accounts.api import router as accounts_router
 from guanai.committees.api import router as committees_router
-from guanai.core.api import BearerTokenAuth, Router, SessionActorAuth, install_error_handlers
+from guanai.core.api import (
+    BearerTokenAuth,
+    ChineseJSONRenderer,
+    Router,
+    SessionActorAuth,
+    install_error_handlers,
+)
 from guanai.regions.api import router as regions_router
 
 
@@ -27,6 +33,7 @@ api = GuanaiAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionActorAuth()],
     default_router=Router(),
+    renderer=ChineseJSONRenderer(),
 )
 install_error_handlers(api)
 

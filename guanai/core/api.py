@@ -12,12 +12,19 @@ from ninja import NinjaAPI, Schema
 from ninja import Router as NinjaRouter
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from guanai.core.access import Actor, declared_permission
 from guanai.core.errors import DomainError, NotAuthenticatedError, NotFoundError, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    """JSON with Chinese text as it is rather than as \\u escapes: readable, and a third smaller."""
+
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class ErrorOut(Schema):

@@ -115,14 +115,7 @@ def demo_load(*, password: str | None) -> DemoResult:
     regions = _demo_regions()
     existing = set(Committee.objects.filter(kind=CommitteeKind.REGIONAL).values_list("region_id", flat=True))
     new_committees = [
-        Committee(
-            region=region,
-            name=regional_committee_name(region),
-            kind=CommitteeKind.REGIONAL,
-            phone=f"0571-{int(region.code[2:9]) % 9000000 + 1000000}"
-            if region.level <= RegionLevel.COUNTY
-            else "",
-        )
+        Committee(region=region, name=regional_committee_name(region), kind=CommitteeKind.REGIONAL)
         for region in regions
         if region.code not in existing
     ]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GUANAI_", "DJANGO_"))}
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    done = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_DEBUG="0", GUANAI_ALLOWED_HOSTS="guanai.example.cn",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues (0 silenced)." in done.stdout
+
+
+def test_settings_refuse_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    done = run_manage("check", GUANAI_SECRET_KEY="")
+    assert done.returncode != 0
+    assert "GUANAI_SECRET_KEY" in done.stderr
+
+
+def test_secrets_can_be_read_from_files(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret"
+    key_file.write_text(secrets.token_urlsafe(64) + "\n", encoding="utf-8")
+    assert run_manage("check", GUANAI_SECRET_KEY_FILE=str(key_file)).returncode == 0
+
+
+def test_a_malformed_boolean_fails_loudly() -> None:
+    done = run_manage("check", GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_DEBUG="perhaps")
+    assert done.returncode != 0
+    assert "GUANAI_DEBUG must be a boolean" in done.stderr
