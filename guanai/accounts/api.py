@@ -1,8 +1,9 @@
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
 
 from guanai.accounts.models import RoleAssignment
-from guanai.core.access import Permission, request_actor, requires
+from guanai.accounts.services import user_set_preferences
+from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import Router, responses
 from guanai.regions.selectors import region_breadcrumb
 
@@ -47,10 +48,12 @@ def _assignment_out(assignment: RoleAssignment) -> AssignmentOut:
     )
 
 
-@router.get("/me", response=responses(MeOut), operation_id="me_get", summary="当前用户与角色")
-@requires(Permission.SIGNED_IN)
-def me_get(request: HttpRequest) -> MeOut:
-    actor = request_actor(request)
+class PreferencesIn(Schema):
+    elder_mode: bool | None = Field(None, description="长辈模式")
+    language: str | None = Field(None, description="界面语言：zh-hans、zh-hant 或 en")
+
+
+def _me(actor: Actor) -> MeOut:
     user = actor.user
     assert user is not None  # guaranteed by SIGNED_IN
     crumbs = region_breadcrumb(code=actor.region_code) if actor.region_code else []
@@ -64,3 +67,23 @@ def me_get(request: HttpRequest) -> MeOut:
         permissions=sorted(str(p) for p in actor.permissions),
         breadcrumb=[RegionRefOut(code=r.code, name=r.name) for r in crumbs],
     )
+
+
+@router.get("/me", response=responses(MeOut), operation_id="me_get", summary="当前用户与角色")
+@requires(Permission.SIGNED_IN)
+def me_get(request: HttpRequest) -> MeOut:
+    return _me(request_actor(request))
+
+
+@router.patch(
+    "/me/preferences",
+    response=responses(MeOut),
+    operation_id="me_preferences_update",
+    summary="修改长辈模式与界面语言",
+)
+@requires(Permission.SIGNED_IN)
+def me_preferences_update(request: HttpRequest, payload: PreferencesIn) -> MeOut:
+    actor = request_actor(request)
+    assert actor.user is not None  # guaranteed by SIGNED_IN
+    user_set_preferences(user=actor.user, elder_mode=payload.elder_mode, language=payload.language)
+    return _me(actor)

@@ -4,7 +4,7 @@ from ninja import Field, Query, Schema
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import Router, responses
 from guanai.regions.models import Region
-from guanai.regions.selectors import region_breadcrumb, region_children, region_get
+from guanai.regions.selectors import region_breadcrumb, region_children, region_find_by_name, region_get
 
 router = Router(tags=["regions"])
 
@@ -38,7 +38,12 @@ class RegionPageOut(Schema):
     items: list[RegionOut]
 
 
-class PageFilter(Schema):
+class ChildrenFilter(Schema):
+    name: str | None = Field(
+        None,
+        max_length=50,
+        description="按名称查找下级区划，接受简称：富城村、千岛湖镇、千岛湖、淳安县、淳安",
+    )
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0)
 
@@ -57,7 +62,11 @@ def regions_get(request: HttpRequest, code: str) -> RegionDetailOut:
     "/{code}/children", response=responses(RegionPageOut), operation_id="regions_children", summary="下级区划"
 )
 @requires(Permission.REGION_VIEW)
-def regions_children(request: HttpRequest, code: str, page: Query[PageFilter]) -> RegionPageOut:
-    children = region_children(actor=request_actor(request), code=code)
+def regions_children(request: HttpRequest, code: str, page: Query[ChildrenFilter]) -> RegionPageOut:
+    actor = request_actor(request)
+    children = region_children(actor=actor, code=code)
+    if page.name:
+        found = region_find_by_name(parent=region_get(actor=actor, code=code), name=page.name)
+        children = children.filter(code=found.code) if found else children.none()
     window = children[page.offset : page.offset + page.limit]
     return RegionPageOut(count=children.count(), items=[RegionOut.of(r) for r in window])

@@ -79,3 +79,44 @@ def test_a_user_without_a_valid_role_sees_nothing(regions: None) -> None:
     me = client.get("/api/v1/me").json()
     assert me["active_assignment"] is None
     assert "您的账号还没有有效的角色" in client.get("/").content.decode()
+
+
+def test_preferences_through_the_api_need_the_csrf_token_in_a_browser_session(regions: None) -> None:
+    from guanai.accounts.services import api_token_issue
+
+    user = user_create(username="zhou", password="Zhou-2024-pass")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    refused = browser.patch("/api/v1/me/preferences", '{"elder_mode": true}', content_type="application/json")
+    assert refused.status_code == 403
+    user.refresh_from_db()
+    assert user.elder_mode is False
+    browser.get("/")  # the page sets the CSRF cookie, as a browser would receive it
+    token = browser.cookies["csrftoken"].value
+    accepted = browser.patch(
+        "/api/v1/me/preferences",
+        '{"elder_mode": true, "language": "zh-hant"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["elder_mode"] is True
+    user.refresh_from_db()
+    assert (user.elder_mode, user.language) == (True, "zh-hant")
+    # A bearer-token client has no cookie and needs no CSRF token.
+    _, raw = api_token_issue(user=user, days=1)
+    client = Client(enforce_csrf_checks=True)
+    response = client.patch(
+        "/api/v1/me/preferences",
+        '{"language": "xx"}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "validation_failed",
+        "message": "提交的内容有误，请检查后重试",
+        "fields": {"language": ["不支持的语言"]},
+    }
+    user.refresh_from_db()
+    assert user.language == "zh-hant"

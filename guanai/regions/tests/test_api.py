@@ -64,3 +64,24 @@ def test_authorization_matrix(clients: dict[str, Client]) -> None:
         Check("anonymous", "GET", "/regions/330127000000/", 302),
     ]
     assert assert_authorization_matrix(clients, checks) == len(checks)
+
+
+@pytest.mark.parametrize(
+    ("parent", "typed", "expected"),
+    [
+        ("330127100", "富城村", ["330127100219"]),
+        ("330127100", "富城村村民委员会", ["330127100219"]),
+        ("330127", "千岛湖镇", ["330127100000"]),
+        ("330127", "千岛湖", ["330127100000"]),
+        ("3301", "淳安县", ["330127000000"]),
+        ("3301", "淳安", ["330127000000"]),
+        ("3301", "建德", []),  # exists, but outside the county admin's view
+        ("330127100", "没有这个村", []),
+    ],
+)
+def test_children_are_found_by_the_names_people_write(
+    clients: dict[str, Client], parent: str, typed: str, expected: list[str]
+) -> None:
+    response = clients["county_a_admin"].get(f"/api/v1/regions/{parent}/children", {"name": typed})
+    assert response.status_code == 200
+    assert [r["code"] for r in response.json()["items"]] == expected

@@ -23,10 +23,12 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
-    done = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_DEBUG="0", GUANAI_ALLOWED_HOSTS="guanai.example.cn",
-    )  # fmt: skip
+    production = {
+        "GUANAI_SECRET_KEY": secrets.token_urlsafe(64),
+        "GUANAI_DEBUG": "0",
+        "GUANAI_ALLOWED_HOSTS": "guanai.example.cn",
+    }
+    done = run_manage("check", "--deploy", "--fail-level", "WARNING", **production)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues (0 silenced)." in done.stdout
 

@@ -18,6 +18,7 @@ def test_the_openapi_document_is_served() -> None:
     paths = response.json()["paths"]
     assert set(paths) == {
         "/api/v1/me",
+        "/api/v1/me/preferences",
         "/api/v1/regions/{code}",
         "/api/v1/regions/{code}/children",
         "/api/v1/committees/",
