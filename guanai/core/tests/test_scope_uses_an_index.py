@@ -1,4 +1,4 @@
-""""Inside region R" is a range on the code, which the b-tree indexes answer on both databases."""
+"""Inside region R is a range on the code, which the b-tree indexes answer on both databases."""
 
 from __future__ import annotations
 
