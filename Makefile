@@ -38,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-migrations-check: $(STAMP)
+migrations-check: $(STAMP) var
 	$(TEST_SETTINGS) $(BIN)/python manage.py makemigrations --check --dry-run
 
 pytest: $(STAMP)

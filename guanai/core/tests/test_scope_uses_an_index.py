@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.db.models import QuerySet
@@ -13,7 +15,7 @@ from guanai.regions.models import Region
 pytestmark = pytest.mark.django_db
 
 
-def plan(queryset: QuerySet[object]) -> str:
+def plan(queryset: QuerySet[Any, Any]) -> str:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Tiny test tables make a sequential scan cheapest; the question is whether an index *can* serve.
