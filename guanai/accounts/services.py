@@ -4,6 +4,8 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from guanai.accounts.models import ApiToken, RoleAssignment, User
 from guanai.core.access import ROLE_REGION_LEVEL, Role
 from guanai.core.crypto import sm3_hex
-from guanai.core.errors import ValidationFailed
+from guanai.core.errors import ValidationFailed, full_clean_or_fail
 from guanai.regions.models import Region
 
 TOKEN_PREFIX = "gna_"  # noqa: S105 - a label, not a secret
@@ -27,8 +29,12 @@ def user_create(
     if password is None:
         user.set_unusable_password()
     else:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationFailed(fields={"password": list(error.messages)}) from error
         user.set_password(password)
-    user.full_clean(exclude=["password"])
+    full_clean_or_fail(user, exclude=["password"])
     user.save()
     return user
 

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from guanai.committees.models import Committee, CommitteeKind, CommitteeMember, Position
-from guanai.core.errors import ValidationFailed
+from guanai.core.errors import ValidationFailed, full_clean_or_fail
 from guanai.regions.models import Region
 
 
@@ -21,7 +21,7 @@ def committee_create(
     committee = Committee(
         region=region, name=name.strip(), kind=CommitteeKind(kind), address=address, phone=phone, email=email
     )
-    committee.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
+    full_clean_or_fail(committee, exclude=["region"], validate_unique=False, validate_constraints=False)
     if kind == CommitteeKind.REGIONAL and Committee.objects.filter(region=region, kind=kind).exists():
         raise ValidationFailed(fields={"region": [_("该区划已有关工委")]})
     try:
@@ -48,7 +48,7 @@ def committee_member_add(
         office_phone=office_phone,
         user_id=user_id,
     )
-    member.full_clean(exclude=["committee", "user"])
+    full_clean_or_fail(member, exclude=["committee", "user"])
     member.save()
     return member
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -24,11 +24,7 @@ def committee_list_page(request: HttpRequest) -> HttpResponse:
     try:
         committees = committee_list(actor=actor, region_code=region or None, kind=kind or None, search=search)
     except (ValidationFailed, NotFoundError) as failure:
-        error = (
-            failure.message
-            if isinstance(failure, NotFoundError)
-            else "；".join(m for messages in failure.fields.values() for m in messages)
-        )
+        error = failure.summary
         committees = committee_list(actor=actor)
     page = Paginator(committees, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -47,9 +43,6 @@ def committee_list_page(request: HttpRequest) -> HttpResponse:
 @permission_required(Permission.COMMITTEE_VIEW)
 def committee_detail_page(request: HttpRequest, committee_id: int) -> HttpResponse:
     actor = request_actor(request)
-    try:
-        committee = committee_get(actor=actor, committee_id=committee_id)
-    except NotFoundError as error:
-        raise Http404 from error
+    committee = committee_get(actor=actor, committee_id=committee_id)
     parent = committee_parent(actor=actor, committee=committee)
     return render(request, "committees/detail.html", {"committee": committee, "parent": parent})

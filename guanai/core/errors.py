@@ -5,6 +5,10 @@ Every API error has one shape: {"code": "...", "message": "中文说明", "field
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,11 +22,26 @@ class DomainError(Exception):
         self.fields = fields or {}
         super().__init__(self.message)
 
+    @property
+    def summary(self) -> str:
+        """One line for a page or a command: the field messages when there are any, else the message."""
+        return "；".join(message for messages in self.fields.values() for message in messages) or self.message
+
 
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
     default_message = _("提交的内容有误，请检查后重试")
+
+
+def full_clean_or_fail(instance: Model, **options: Any) -> None:
+    """Run a model's validation and raise ValidationFailed, with the messages per field, when it fails."""
+    try:
+        instance.full_clean(**options)
+    except ValidationError as error:
+        raise ValidationFailed(
+            fields={key: list(messages) for key, messages in error.message_dict.items()}
+        ) from error
 
 
 class NotFoundError(DomainError):

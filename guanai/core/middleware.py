@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from guanai.core.access import Permission, declared_permission, request_actor
+from guanai.core.errors import NotFoundError, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,16 @@ class DeclaredPermissionMiddleware:
             return redirect_to_login(request.get_full_path())
         if not actor.has(permission):
             return forbidden(request, _("您当前的角色无权访问此页面。"))
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A page's selector refusing an object answers like the API does: 404 for what the actor may
+        not see (as if it did not exist), 403 for what their role may not do."""
+        if isinstance(exception, NotFoundError):
+            message = _("页面不存在，或不在您的管辖范围内。")
+            return render(request, "web/error.html", {"status": 404, "message": message}, status=404)
+        if isinstance(exception, PermissionDeniedError):
+            return forbidden(request, exception.message)
         return None
 
 

@@ -135,8 +135,9 @@ class Check:
     method: str
     path: str
     status: int
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None  # sent as a JSON body
     headers: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] | None = None  # sent as an HTML form
     must_not_contain: tuple[str, ...] = ()
 
 
@@ -153,6 +154,8 @@ def assert_authorization_matrix(clients: dict[str, Client], checks: Iterable[Che
         kwargs: dict[str, Any] = {"headers": check.headers}
         if check.data is not None:
             kwargs.update(data=json.dumps(check.data), content_type="application/json")
+        elif check.form is not None:
+            kwargs.update(data=check.form)
         response = call(check.path, **kwargs)
         where = f"{check.persona} {check.method} {check.path}"
         if response.status_code != check.status:

@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET
 from guanai.committees.models import Committee
 from guanai.core import region_codes
 from guanai.core.access import Permission, permission_required, request_actor
-from guanai.core.errors import NotFoundError
 from guanai.regions.selectors import region_breadcrumb, region_children, region_get
 
 
@@ -25,10 +24,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @permission_required(Permission.REGION_VIEW)
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     actor = request_actor(request)
-    try:
-        region = region_get(actor=actor, code=code)
-    except NotFoundError as error:
-        raise Http404 from error
+    region = region_get(actor=actor, code=code)
     children = list(region_children(actor=actor, code=region.code)[:1000])
     committee_counts: dict[str, int] = {}
     if children and actor.has(Permission.COMMITTEE_VIEW):

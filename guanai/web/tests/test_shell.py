@@ -87,13 +87,13 @@ def test_elder_mode_is_remembered_per_user(clients: dict[str, Client], personas:
 def test_elder_mode_switched_on_before_login_carries_over(regions: None) -> None:
     from guanai.accounts.services import user_create
 
-    user = user_create(username="laowang", password="Laowang-2024")
+    user = user_create(username="laowang", password="Chayuan-2024x")
     client = Client()
     response = client.post("/preferences/elder-mode/", {"enabled": "1"}, headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Refresh"] == "true"
     assert 'class="elder-mode"' in client.get("/login/").content.decode()
-    client.post("/login/", {"username": "laowang", "password": "Laowang-2024"})
+    client.post("/login/", {"username": "laowang", "password": "Chayuan-2024x"})
     user.refresh_from_db()
     assert user.elder_mode is True
 

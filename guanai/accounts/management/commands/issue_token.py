@@ -27,8 +27,6 @@ class Command(BaseCommand):
         try:
             token, raw = api_token_issue(user=user, days=options["days"], name=options["name"])
         except ValidationFailed as error:
-            raise CommandError(
-                "; ".join(m for messages in error.fields.values() for m in messages)
-            ) from error
+            raise CommandError(error.summary) from error
         self.stderr.write(f"令牌 {token.prefix}… 有效至 {token.expires_at:%Y-%m-%d %H:%M %Z}")
         self.stdout.write(raw)
