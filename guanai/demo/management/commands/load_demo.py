@@ -17,7 +17,7 @@ class Command(BaseCommand):
         try:
             result = demo_load(password=password)
         except ValidationFailed as error:
-            raise CommandError(error.message) from error
+            raise CommandError(error.summary) from error
         self.stdout.write(
             f"演示数据：新建关工委 {result.committees_created} 个，班子成员 {result.members_created} 人，"
             f"新建账号 {len(result.users_created)} 个"

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 rows += read_package_csv_rows(package_dist, province)
             result = regions_load(rows=rows)
         except ValidationFailed as error:
-            raise CommandError(error.message) from error
+            raise CommandError(error.summary) from error
         self.stdout.write(
             _("区划数据已导入：新增 %(created)d 条，更新 %(updated)d 条，未变 %(unchanged)d 条。")
             % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
