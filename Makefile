@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-# A local .env with a random secret key and debug on; never committed (see .gitignore).
+# A local .env with a random secret key and debug on; never committed (see .gitignore). With debug on and
+# no GUANAI_FIELD_KEYS configured, the field-encryption keys are generated into var/ on first start.
 .env: | $(STAMP)
 	@$(BIN)/python -c "import secrets; print('GUANAI_SECRET_KEY=' + secrets.token_urlsafe(64)); print('GUANAI_DEBUG=1')" > .env
 	@echo "wrote .env (local settings with a fresh secret key)"

@@ -6,10 +6,12 @@ Bad values fail loudly at start-up. Secrets may be given as `NAME_FILE` pointing
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
@@ -77,7 +79,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "guanai.core",
+    "guanai.audit",
     "guanai.regions",
     "guanai.accounts",
     "guanai.committees",
@@ -95,9 +103,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "guanai.accounts.middleware.ActorMiddleware",
-    "guanai.core.middleware.DeclaredPermissionMiddleware",
+    "guanai.accounts.middleware.AccountSecurityMiddleware",
+    "guanai.web.middleware.DeclaredPermissionMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,23 +150,77 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["guanai.accounts.backends.UsernameOrMobileBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses locked-out accounts before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "guanai.accounts.backends.UsernameOrMobileBackend",
+    "guanai.accounts.backends.SmsCodeBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# 等保 2.0 level 3: at least 8 characters of three classes, not one of the last five, changed every 90 days.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "guanai.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"minimum_classes": 3}},
+    {"NAME": "guanai.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"remembered": 5}},
 ]
+GUANAI_PASSWORD_MAX_AGE_DAYS = env_int("GUANAI_PASSWORD_MAX_AGE_DAYS", 90)
+
+# Lockout: 5 failures of one account lock it for 30 minutes (django-axes). The account is the canonical
+# username, whether the person typed the username or the mobile number.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# Fixed 30 minutes: trying again while locked does not push the release further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "guanai.accounts.lockout.canonical_username"
+AXES_LOCKOUT_CALLABLE = "guanai.accounts.lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "guanai.accounts.lockout.client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password", "sms_code", "otp_token"]
+# Per-IP rate limits (django-ratelimit), generous enough for a township office behind one address.
+GUANAI_LOGIN_RATE_PER_IP = env("GUANAI_LOGIN_RATE_PER_IP") or "30/10m"
+GUANAI_SMS_RATE_PER_IP = env("GUANAI_SMS_RATE_PER_IP") or "20/h"
+GUANAI_SMS_RATE_PER_MOBILE = env("GUANAI_SMS_RATE_PER_MOBILE") or "5/h"
+GUANAI_SMS_BACKEND = env("GUANAI_SMS_BACKEND") or "guanai.accounts.sms.ConsoleSmsBackend"
+GUANAI_SMS_CODE_MINUTES = 5
+# How many proxies in front of the application may be trusted for X-Forwarded-For (nginx: 1).
+GUANAI_TRUSTED_PROXY_COUNT = env_int("GUANAI_TRUSTED_PROXY_COUNT", 0)
+
+# Two factors (TOTP, with one-time recovery codes) for the administrator roles, see core/access.py.
+OTP_TOTP_ISSUER = "智慧关工委"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# A shared cache (Redis) in production: the rate limits must count across processes. The embedded
+# single-process server uses local memory.
+# axes.W006 wants the IP address among the lockout parameters; one township office shares one address,
+# so addresses are rate limited separately (GUANAI_LOGIN_RATE_PER_IP) rather than locked out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+GUANAI_CACHE_URL = env("GUANAI_CACHE_URL") or ""
+if GUANAI_CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": GUANAI_CACHE_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
+RATELIMIT_VIEW = "guanai.web.views.rate_limited"
+RATELIMIT_IP_META_KEY = "guanai.core.http.client_ip"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Signed out after 30 minutes without a request; the page warns five minutes before, and typing counts
+# as activity (guanai.js), so nobody is thrown out mid-sentence.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+GUANAI_IDLE_WARNING_SECONDS = 5 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -187,6 +254,24 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken (guanai.js)
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy: scripts and styles only from this site, inline scripts only with the nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "object-src": [csp_constants.NONE],
+    }
+}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or ""
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
@@ -211,5 +296,18 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("GUANAI_LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# The key of the audit trail's hash chain (HMAC-SM3, guanai.audit.chain): whoever can write to the
+# database but does not hold this key cannot forge a chain that `manage.py audit_verify` accepts.
+# Required in production; with GUANAI_DEBUG on, a key derived from SECRET_KEY stands in. Changing the
+# key makes every existing event fail verification.
+GUANAI_AUDIT_KEY = env("GUANAI_AUDIT_KEY") or ""
+if len(GUANAI_AUDIT_KEY) < 32:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "GUANAI_AUDIT_KEY (or GUANAI_AUDIT_KEY_FILE) must be set to at least 32 random characters, "
+            "kept apart from the database and its backups."
+        )
+    GUANAI_AUDIT_KEY = "debug-audit-key-derived-from-secret-key:" + SECRET_KEY

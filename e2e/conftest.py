@@ -90,11 +90,31 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def totp_code(secret: str) -> str:
+    """The current code of an authenticator holding `secret` (base32, as the setup page shows it)."""
+    import base64
+
+    from django_otp.oath import TOTP
+
+    key = secret.replace(" ", "")
+    key += "=" * (-len(key) % 8)
+    return f"{TOTP(base64.b32decode(key)).token():06d}"
+
+
 def log_in(page: Page, site: str, username: str) -> None:
-    """Sign in through the login form and arrive at the home page."""
+    """Sign in through the login form and arrive at the home page. An administrator's first sign-in
+    enrols an authenticator: the test reads the secret from the page, as a phone would from the QR code."""
     page.goto(f"{site}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     with page.expect_navigation():
         page.click("#main form button[type=submit]")
+    if "/account/two-factor/setup/" in page.url:
+        assert page.locator("#totp-qr svg").count() == 1
+        page.fill("#id_token", totp_code(page.inner_text("#totp-secret")))
+        with page.expect_navigation():
+            page.click("#main form button[type=submit]")
+        assert page.locator("#recovery-codes li").count() == 10
+        with page.expect_navigation():
+            page.click("#main a.btn-primary")
     assert page.url == f"{site}/", f"{username} did not land on the home page: {page.url}"

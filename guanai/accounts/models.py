@@ -1,25 +1,46 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guanai.core.access import RegionScoped, RegionScopedQuerySet, Role
+from guanai.core.access import Actor, Permission, RegionScoped, RegionScopedQuerySet, Role
+from guanai.core.crypto import BlindIndexField, EncryptedTextField
 
 mobile_validator = RegexValidator(r"^1\d{10}$", _("手机号码应为以 1 开头的 11 位数字"))
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, actor: Actor) -> UserQuerySet:
+        """Users holding an assignment inside the actor's region."""
+        return self.filter(pk__in=RoleAssignment.objects.visible_to(actor).values("user_id"))
+
+
+class GuanaiUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Django's user manager (create_user, normalisation) with the region-scoped queryset."""
 
 
 class User(AbstractUser):
     """An account. People sign in with their username or their mobile number."""
 
-    mobile = models.CharField(
-        _("手机号码"), max_length=11, null=True, blank=True, unique=True, validators=[mobile_validator]
+    # Stored encrypted (SM4-GCM), found by its blind index, shown masked unless an account manager unmasks it.
+    mobile = EncryptedTextField(
+        _("手机号码"),
+        null=True,
+        blank=True,
+        mask="mobile",
+        unmask_permission=Permission.ACCOUNT_MANAGE,
+        validators=[mobile_validator],
     )
+    mobile_index = BlindIndexField(source="mobile", unique=True, null=True, blank=True, editable=False)
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     elder_mode = models.BooleanField(_("长辈模式"), default=False)
     language = models.CharField(_("界面语言"), max_length=10, blank=True)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+
+    objects = GuanaiUserManager()  # type: ignore[misc]  # same manager as AbstractUser, wider queryset
 
     class Meta:
         verbose_name = _("用户")
@@ -27,6 +48,41 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's earlier passwords, so that none of the last five is used again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class SmsCode(models.Model):
+    """A one-time code sent by SMS for signing in. Only digests are stored: of the mobile number (keyed,
+    so the table reveals no numbers) and of the code."""
+
+    mobile_digest = models.CharField(max_length=64, db_index=True)
+    code_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+
+    def __str__(self) -> str:
+        return f"{self.mobile_digest[:8]}… @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class RoleAssignmentQuerySet(RegionScopedQuerySet["RoleAssignment"]):

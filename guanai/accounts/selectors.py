@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from guanai.accounts.models import ApiToken, RoleAssignment, User
 from guanai.core import access
 from guanai.core.access import ROLE_ORDER, Actor
-from guanai.core.crypto import sm3_hex
+from guanai.core.crypto import blind_index, sm3_hex
 
 
 def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
@@ -16,6 +18,19 @@ def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
     )
     assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
     return assignments
+
+
+def mobile_digest(mobile: str) -> str:
+    """The keyed blind index of a mobile number: finds what belongs to it without storing the number."""
+    return blind_index(User, "mobile", mobile) or ""
+
+
+def user_by_login_identifier(*, identifier: str) -> User | None:
+    """The account a person means by what they typed: an 11-digit mobile number or a username."""
+    identifier = identifier.strip()
+    if len(identifier) == 11 and identifier.isascii() and identifier.isdigit():
+        return User.objects.filter(mobile_index=mobile_digest(identifier)).first()
+    return User.objects.filter(username=identifier).first()
 
 
 def actor_for_user(user: User, *, assignment_id: int | None = None) -> Actor:
@@ -29,8 +44,7 @@ def user_list(*, actor: Actor) -> QuerySet[User]:
     """Users holding an assignment inside the actor's region."""
     if not actor.has(access.Permission.ACCOUNT_VIEW):
         return User.objects.none()
-    in_scope = RoleAssignment.objects.visible_to(actor).values("user_id")
-    return User.objects.filter(pk__in=in_scope)
+    return User.objects.visible_to(actor)
 
 
 def api_token_user(*, raw_token: str) -> User | None:
@@ -44,3 +58,17 @@ def api_token_user(*, raw_token: str) -> User | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user
+
+
+LOGIN_ACTIONS = ("auth.login", "auth.login_failed", "auth.locked_out", "auth.logout")
+
+
+def login_history(*, user: User, limit: int = 50) -> list[Any]:
+    """The user's own recent sign-ins and failed attempts (time, address, device, outcome)."""
+    from guanai.audit.models import AuditEvent
+
+    return list(
+        AuditEvent.objects.filter(action__in=LOGIN_ACTIONS)
+        .filter(Q(actor_user_id=user.pk) | Q(actor_username=user.username))
+        .order_by("-occurred_at", "-id")[:limit]
+    )

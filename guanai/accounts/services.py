@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import secrets
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 
-from guanai.accounts.models import ApiToken, RoleAssignment, User
-from guanai.core.access import ROLE_REGION_LEVEL, Role
+from guanai import audit
+from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, SmsCode, User
+from guanai.accounts.selectors import mobile_digest, user_by_login_identifier
+from guanai.accounts.sms import sms_backend
+from guanai.core.access import ROLE_REGION_LEVEL, Actor, Role
 from guanai.core.crypto import sm3_hex
-from guanai.core.errors import ValidationFailed, full_clean_or_fail
+from guanai.core.errors import RateLimited, ValidationFailed, full_clean_or_fail
 from guanai.regions.models import Region
 
 TOKEN_PREFIX = "gna_"  # noqa: S105 - a label, not a secret
@@ -25,6 +31,8 @@ def user_create(
 ) -> User:
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(fields={"username": [_("用户名已存在")]})
+    if mobile and User.objects.filter(mobile_index=mobile_digest(mobile)).exists():
+        raise ValidationFailed(fields={"mobile": [_("该手机号已被其他账号使用")]})
     user = User(username=username, display_name=display_name, mobile=mobile or None)
     if password is None:
         user.set_unusable_password()
@@ -34,6 +42,7 @@ def user_create(
         except ValidationError as error:
             raise ValidationFailed(fields={"password": list(error.messages)}) from error
         user.set_password(password)
+        user.password_changed_at = timezone.now()
     full_clean_or_fail(user, exclude=["password"])
     user.save()
     return user
@@ -82,6 +91,104 @@ def role_assign(
         valid_to=valid_to,
     )
     return assignment
+
+
+PASSWORDS_REMEMBERED = 5
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str, actor: Actor | None = None, request: HttpRequest | None = None
+) -> User:
+    """Change a password under the rules (three classes, none of the last five), keeping the old hash."""
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ValidationFailed(fields={"password": list(error.messages)}) from error
+    if user.has_usable_password():
+        PasswordHistory.objects.create(user=user, password=user.password)
+        keep = PasswordHistory.objects.filter(user=user).order_by("-created_at", "-id")[:PASSWORDS_REMEMBERED]
+        PasswordHistory.objects.filter(user=user).exclude(
+            pk__in=list(keep.values_list("pk", flat=True))
+        ).delete()
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+    audit.record(
+        actor=actor, action="auth.password_changed", target=user, changes=["password"], request=request
+    )
+    return user
+
+
+def password_expired(*, user: User) -> bool:
+    if not user.has_usable_password():
+        return False
+    if user.password_changed_at is None:
+        return True
+    age = timezone.now() - user.password_changed_at
+    return age > datetime.timedelta(days=settings.GUANAI_PASSWORD_MAX_AGE_DAYS)
+
+
+def sms_code_send(*, mobile: str, request: HttpRequest) -> None:
+    """Send a sign-in code to `mobile` if an active account has that number. The answer is the same
+    whether or not it has, so the page reveals nobody's number; both the number and the sender's
+    address are rate limited."""
+    mobile = mobile.strip()
+    if not (len(mobile) == 11 and mobile.isascii() and mobile.isdigit() and mobile.startswith("1")):
+        raise ValidationFailed(fields={"mobile": [_("手机号码应为以 1 开头的 11 位数字")]})
+    digest = mobile_digest(mobile)
+    limited = is_ratelimited(
+        request, group="sms-ip", key="ip", rate=settings.GUANAI_SMS_RATE_PER_IP, increment=True
+    ) or is_ratelimited(
+        request,
+        group="sms-mobile",
+        key=lambda _group, _request: digest,
+        rate=settings.GUANAI_SMS_RATE_PER_MOBILE,
+        increment=True,
+    )
+    if limited:
+        raise RateLimited(_("验证码发送过于频繁，请稍后再试。"))
+    user = user_by_login_identifier(identifier=mobile)
+    if user is None or not user.is_active:
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.create(
+        mobile_digest=digest,
+        code_digest=sm3_hex(f"{digest}:{code}"),
+        expires_at=timezone.now() + datetime.timedelta(minutes=settings.GUANAI_SMS_CODE_MINUTES),
+    )
+    message = _("【智慧关工委】您的登录验证码为 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % {
+        "code": code,
+        "minutes": settings.GUANAI_SMS_CODE_MINUTES,
+    }
+    sms_backend().send(mobile=mobile, message=message)
+    audit.record(
+        actor=None, action="auth.sms_code_sent", target=user, username=user.username, request=request
+    )
+
+
+SMS_CODE_ATTEMPTS = 5
+
+
+@transaction.atomic
+def sms_code_redeem(*, mobile: str, code: str) -> User | None:
+    """The account of `mobile` if `code` is its newest unexpired, unused code (five tries per code)."""
+    digest = mobile_digest(mobile.strip())
+    sent = (
+        SmsCode.objects.select_for_update()
+        .filter(mobile_digest=digest, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if sent is None or sent.attempts >= SMS_CODE_ATTEMPTS:
+        return None
+    sent.attempts += 1
+    if not hmac.compare_digest(sent.code_digest, sm3_hex(f"{digest}:{code.strip()}")):
+        sent.save(update_fields=["attempts"])
+        return None
+    sent.used_at = timezone.now()
+    sent.save(update_fields=["attempts", "used_at"])
+    return user_by_login_identifier(identifier=mobile)
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ An *actor* is a user acting under one of their role assignments (the active one)
 queryset offers `.visible_to(actor)`, which keeps the rows inside the actor's region subtree; what an
 actor may not see answers 404, exactly like what does not exist. Every page and API operation declares
 the permission it needs (`permission_required`, `requires`, `public`); one that declares nothing is
-refused by the framework (see `guanai.core.middleware` and `guanai.core.api`).
+refused by the framework (see `guanai.web.middleware` and `guanai.core.api`).
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ ROLE_REGION_LEVEL: dict[str, RegionLevel] = {
     Role.SYSTEM_ADMIN: RegionLevel.PROVINCE,
 }
 
+# Roles that sign in with a second, cryptographic factor (TOTP), 等保 2.0 level 3. A user holding any of
+# them verifies the second factor whatever role is active, since the active role can be switched.
+ROLES_REQUIRING_SECOND_FACTOR: frozenset[str] = frozenset(
+    {
+        Role.PROVINCE_ADMIN,
+        Role.CITY_ADMIN,
+        Role.COUNTY_ADMIN,
+        Role.SECURITY_ADMIN,
+        Role.AUDITOR,
+        Role.SYSTEM_ADMIN,
+    }
+)
+
 # Order in which a user's assignments are offered; the first valid one is active by default.
 ROLE_ORDER: list[str] = [role.value for role in Role]
 
@@ -68,6 +81,7 @@ class Permission(enum.StrEnum):
     ACCOUNT_VIEW = "accounts.view"
     ACCOUNT_MANAGE = "accounts.manage"
     AUDIT_VIEW = "audit.view"
+    RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
 
 
@@ -76,6 +90,7 @@ _STAFF = {
     Permission.COMMITTEE_VIEW,
     Permission.COMMITTEE_MANAGE,
     Permission.ACCOUNT_VIEW,
+    Permission.RECORD_HISTORY_VIEW,
 }
 _FIELD = {Permission.REGION_VIEW, Permission.COMMITTEE_VIEW}
 
@@ -133,6 +148,10 @@ class Actor:
 
     def has(self, permission: Permission) -> bool:
         return permission in self.permissions
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return any(assignment.role in ROLES_REQUIRING_SECOND_FACTOR for assignment in self.assignments)
 
 
 ANONYMOUS = Actor(user=None)
@@ -228,3 +247,14 @@ def request_actor(request: HttpRequest) -> Actor:
     """The actor of a request, set by `ActorMiddleware` (session) or the API's bearer-token auth."""
     actor = getattr(request, "actor", None)
     return actor if isinstance(actor, Actor) else ANONYMOUS
+
+
+def audit_scope_q(actor: Actor) -> Q:
+    """Audit events an actor may read: those concerning a region inside the actor's region. Events that
+    concern no region (a failed sign-in under an unknown name, a purge) only at province level."""
+    if actor.region_code is None:
+        return Q(pk__in=[])
+    scope = region_codes.within_q("region_code", actor.region_code)
+    if region_codes.level_of(actor.region_code) == RegionLevel.PROVINCE:
+        scope |= Q(region_code="")
+    return scope

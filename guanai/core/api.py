@@ -33,7 +33,7 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = {}
 
 
-ERROR_STATUSES = (400, 401, 403, 404, 409, 422)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
 
 
 def responses(ok: Any, *, status: int = 200) -> dict[int, Any]:
@@ -118,8 +118,12 @@ def error_response(
     )
 
 
-def install_error_handlers(api: NinjaAPI) -> None:
+def install_error_handlers(api: NinjaAPI, *, on_denied: Callable[[HttpRequest], None] | None = None) -> None:
+    """One error shape for the whole API. `on_denied` is told of every 403 (the audit trail listens)."""
+
     def domain_error(request: HttpRequest, error: Any) -> HttpResponse:
+        if on_denied is not None and isinstance(error, PermissionDeniedError):
+            on_denied(request)
         return error_response(api, request, error.status, error.code, error.message, error.fields)
 
     def validation_error(request: HttpRequest, error: Any) -> HttpResponse:

@@ -68,3 +68,9 @@ class ConflictError(DomainError):
     status = 409
     code = "conflict"
     default_message = _("数据已被他人修改，请刷新后重试")
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+    default_message = _("操作过于频繁，请稍后再试")

@@ -95,19 +95,35 @@ def create_personas() -> dict[str, Any]:
     return users
 
 
+def verified_client(user: Any) -> Client:
+    """A client signed in as `user`, with the second factor done when the user's roles require it."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from guanai.accounts.selectors import actor_for_user
+
+    client = Client()
+    client.force_login(user)
+    if actor_for_user(user).requires_second_factor:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return client
+
+
 def persona_clients(users: dict[str, Any]) -> dict[str, Client]:
     clients: dict[str, Client] = {ANONYMOUS: Client()}
     for name, user in users.items():
-        client = Client()
-        client.force_login(user)
-        clients[name] = client
+        clients[name] = verified_client(user)
     return clients
 
 
 # --- The database does not change on a denial --------------------------------------------------
 
 # Rows that legitimately change on any request: sessions (saved on every request) and usage stamps.
-VOLATILE_MODELS = {"sessions.session"}
+# The audit trail grows on a denial by design (every refusal is an "access.denied" event); the events
+# are append-only and their hash chain is checked by `manage.py audit_verify`.
+VOLATILE_MODELS = {"sessions.session", "audit.auditevent", "audit.auditchainhead"}
 VOLATILE_FIELDS = {"last_login", "last_used_at", "updated_at"}
 
 

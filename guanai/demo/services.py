@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from guanai.accounts.models import User
 from guanai.accounts.services import role_assign, user_create
@@ -149,8 +150,10 @@ def demo_load(*, password: str | None) -> DemoResult:
             user = user_create(username=username, password=password_to_set, display_name=display_name)
             result.users_created.append(username)
         elif password_to_set is not None:
+            # A demo reset, not a change by the person: the history rule does not apply.
             user.set_password(password_to_set)
-            user.save(update_fields=["password"])
+            user.password_changed_at = timezone.now()
+            user.save(update_fields=["password", "password_changed_at"])
         region = Region.objects.get(code=code)
         home_committee = Committee.objects.filter(region=region, kind=CommitteeKind.REGIONAL).first()
         role_assign(

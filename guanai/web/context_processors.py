@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from guanai.core.access import request_actor
@@ -20,4 +21,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "navigation": navigation_for(actor),
         "current_section": section,
         "elder_mode": elder_mode_on(request),
+        "idle_seconds": settings.SESSION_COOKIE_AGE,
+        "idle_warning_seconds": settings.GUANAI_IDLE_WARNING_SECONDS,
     }

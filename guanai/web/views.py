@@ -9,13 +9,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
 
+from guanai import audit
+from guanai.accounts.lockout import canonical_username
 from guanai.accounts.middleware import ACTIVE_ASSIGNMENT_SESSION_KEY
 from guanai.accounts.services import user_set_preferences
+from guanai.audit.services import Outcome
 from guanai.core.access import Permission, permission_required, public, request_actor
 from guanai.web.forms import LoginForm
 from guanai.web.home import home_counts
@@ -34,20 +39,52 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    @method_decorator(ratelimit(key="ip", rate=settings.GUANAI_LOGIN_RATE_PER_IP, method="POST", block=True))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: Any) -> HttpResponse:
         # Carry a choice made before signing in (elder mode on the login page) onto the account.
         elder_mode_before = bool(self.request.session.get(ELDER_MODE_SESSION_KEY))
         response = super().form_valid(form)
         user = form.get_user()
+        audit.record(
+            actor=None, action="auth.login", target=user, username=user.username, request=self.request
+        )
         if elder_mode_before and not user.elder_mode:
             user_set_preferences(user=user, elder_mode=True)
         if user.language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
         return response
 
+    def form_invalid(self, form: Any) -> HttpResponse:
+        typed = self.request.POST.get("username", "")[:150]
+        audit.record(
+            actor=None,
+            action="auth.login_failed",
+            username=canonical_username(self.request, {"username": typed}) or "",
+            outcome=Outcome.FAILED,
+            request=self.request,
+        )
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit.record(
+                actor=request_actor(request), action="auth.logout", target=request.user, request=request
+            )
+        return super().post(request, *args, **kwargs)
+
 
 login = public(LoginView.as_view())
-logout = permission_required(Permission.SIGNED_IN)(auth_views.LogoutView.as_view())
+logout = permission_required(Permission.SIGNED_IN)(LogoutView.as_view())
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    message = _("操作过于频繁，请稍后再试。")
+    return render(request, "web/error.html", {"status": 429, "message": message}, status=429)
 
 
 def _back(request: HttpRequest) -> str:

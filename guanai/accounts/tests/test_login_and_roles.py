@@ -8,6 +8,7 @@ from django.test import Client
 from guanai.accounts.services import role_assign, user_create
 from guanai.core.access import Role
 from guanai.core.errors import ValidationFailed
+from guanai.core.testing import verified_client
 from guanai.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +48,7 @@ def test_the_active_role_can_be_switched_and_expired_roles_do_not_count(regions:
         valid_from=datetime.date(2020, 1, 1),
         valid_to=datetime.date(2021, 1, 1),
     )
-    client = Client()
-    client.force_login(user)
+    client = verified_client(user)
     me = client.get("/api/v1/me").json()
     assert [a["role"] for a in me["assignments"]] == ["county_admin", "volunteer"]
     assert me["active_assignment"]["region"]["name"] == "建德市"
@@ -120,3 +120,21 @@ def test_preferences_through_the_api_need_the_csrf_token_in_a_browser_session(re
     }
     user.refresh_from_db()
     assert user.language == "zh-hant"
+
+
+def test_mobile_numbers_are_stored_encrypted_and_found_by_their_blind_index(regions: None) -> None:
+    from django.db import connection
+
+    from guanai.accounts.selectors import user_by_login_identifier
+
+    user = user_create(username="tang", password="Tang-Pass-2026", mobile="13905710007")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mobile, mobile_index FROM accounts_user WHERE id = %s", [user.pk])
+        stored, index = cursor.fetchone()
+    assert "13905710007" not in stored
+    assert "5710007" not in stored
+    assert "13905710007" not in index
+    assert user_by_login_identifier(identifier="13905710007") == user
+    with pytest.raises(ValidationFailed) as raised:
+        user_create(username="tang2", password="Tang-Pass-2026", mobile="13905710007")
+    assert raised.value.fields == {"mobile": ["该手机号已被其他账号使用"]}

@@ -9,6 +9,7 @@ from django.test import Client
 
 from guanai.accounts.models import RoleAssignment, User
 from guanai.committees.models import Committee, CommitteeMember
+from guanai.core.testing import verified_client
 from guanai.demo.services import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +56,10 @@ def test_demo_county_admins_see_only_their_own_county(regions: None, monkeypatch
     load(monkeypatch, password="Demo-Pass-2026")
     seen = {}
     for username in ("demo-county-a", "demo-county-b", "demo-province"):
-        client = Client()
-        assert client.post("/login/", {"username": username, "password": "Demo-Pass-2026"}).status_code == 302
+        assert (
+            Client().post("/login/", {"username": username, "password": "Demo-Pass-2026"}).status_code == 302
+        )
+        client = verified_client(User.objects.get(username=username))  # the second factor, done
         items = client.get("/api/v1/committees/?limit=500").json()["items"]
         seen[username] = {item["region_code"][:6] for item in items}
     assert seen["demo-county-a"] == {"330127"}

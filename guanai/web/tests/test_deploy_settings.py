@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -22,15 +23,25 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def field_keys() -> dict[str, str]:
+    return {
+        "GUANAI_FIELD_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(16)).decode(),
+        "GUANAI_BLIND_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
 def test_check_deploy_is_clean_with_production_settings() -> None:
     production = {
+        **field_keys(),
         "GUANAI_SECRET_KEY": secrets.token_urlsafe(64),
         "GUANAI_DEBUG": "0",
+        "GUANAI_AUDIT_KEY": secrets.token_urlsafe(48),
         "GUANAI_ALLOWED_HOSTS": "guanai.example.cn",
     }
     done = run_manage("check", "--deploy", "--fail-level", "WARNING", **production)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "System check identified no issues (0 silenced)." in done.stdout
+    # One silenced on purpose: axes.W006 (addresses are rate limited, not locked out; see settings).
+    assert "System check identified no issues (1 silenced)." in done.stdout
 
 
 def test_settings_refuse_to_start_without_a_secret_key(tmp_path: Path) -> None:
@@ -42,7 +53,21 @@ def test_settings_refuse_to_start_without_a_secret_key(tmp_path: Path) -> None:
 def test_secrets_can_be_read_from_files(tmp_path: Path) -> None:
     key_file = tmp_path / "secret"
     key_file.write_text(secrets.token_urlsafe(64) + "\n", encoding="utf-8")
-    assert run_manage("check", GUANAI_SECRET_KEY_FILE=str(key_file)).returncode == 0
+    audit_key_file = tmp_path / "audit-key"
+    audit_key_file.write_text(secrets.token_urlsafe(48) + "\n", encoding="utf-8")
+    done = run_manage(
+        "check",
+        GUANAI_SECRET_KEY_FILE=str(key_file),
+        GUANAI_AUDIT_KEY_FILE=str(audit_key_file),
+        **field_keys(),
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_settings_refuse_to_start_without_an_audit_key() -> None:
+    done = run_manage("check", GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_AUDIT_KEY="short")
+    assert done.returncode != 0
+    assert "GUANAI_AUDIT_KEY" in done.stderr
 
 
 def test_a_malformed_boolean_fails_loudly() -> None:

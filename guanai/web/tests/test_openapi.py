@@ -23,4 +23,5 @@ def test_the_openapi_document_is_served() -> None:
         "/api/v1/regions/{code}/children",
         "/api/v1/committees/",
         "/api/v1/committees/{committee_id}",
+        "/api/v1/audit/events",
     }

@@ -1,6 +1,6 @@
 """Deny by default: a page that declares no permission is refused, whoever asks.
 
-The JSON API under /api/v1 enforces the same rule itself (`guanai.core.api`).
+The JSON API under /api/v1 enforces the same rule itself (`guanai.core.api`). Refusals are audit events.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from guanai import audit
+from guanai.audit.services import Outcome
 from guanai.core.access import Permission, declared_permission, request_actor
 from guanai.core.errors import NotFoundError, PermissionDeniedError
 
@@ -64,4 +66,12 @@ class DeclaredPermissionMiddleware:
 
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    """The 403 page; every refusal is an audit event (who tried what, where)."""
+    audit.record(
+        actor=request_actor(request),
+        action="access.denied",
+        outcome=Outcome.DENIED,
+        request=request,
+        detail={"path": request.path[:200]},
+    )
     return render(request, "web/error.html", {"status": 403, "message": message}, status=403)
