@@ -3,15 +3,12 @@ declare no permission (guanai.core.api.Router)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from guanai import audit
 from guanai.accounts.api import router as accounts_router
 from guanai.audit.api import router as audit_router
-from guanai.audit.services import Outcome
+from guanai.audit.services import audit_access_denied
 from guanai.committees.api import router as committees_router
-from guanai.core.access import request_actor
 from guanai.core.api import (
     BearerTokenAuth,
     ChineseJSONRenderer,
@@ -42,17 +39,7 @@ api = GuanaiAPI(
 )
 
 
-def _record_denial(request: HttpRequest) -> None:
-    audit.record(
-        actor=request_actor(request),
-        action="access.denied",
-        outcome=Outcome.DENIED,
-        request=request,
-        detail={"path": request.path[:200]},
-    )
-
-
-install_error_handlers(api, on_denied=_record_denial)
+install_error_handlers(api, on_denied=lambda request: audit_access_denied(request=request))
 
 api.add_router("", accounts_router)
 api.add_router("/regions", regions_router)

@@ -1,10 +1,14 @@
-from django.http import HttpRequest
-from ninja import Field, Schema
+from typing import Literal
 
-from guanai.accounts.models import RoleAssignment
+from django.http import HttpRequest
+from ninja import Field, Query, Schema
+
+from guanai.accounts.models import RoleAssignment, User
+from guanai.accounts.selectors import user_get, user_list
 from guanai.accounts.services import user_set_preferences
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import Router, responses
+from guanai.core.masking import mask_field, unmask_field
 from guanai.regions.selectors import region_breadcrumb
 
 router = Router(tags=["accounts"])
@@ -87,3 +91,81 @@ def me_preferences_update(request: HttpRequest, payload: PreferencesIn) -> MeOut
     assert actor.user is not None  # guaranteed by SIGNED_IN
     user_set_preferences(user=actor.user, elder_mode=payload.elder_mode, language=payload.language)
     return _me(actor)
+
+
+class UserRoleOut(Schema):
+    role: str
+    role_label: str
+    region_code: str
+    region_name: str
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    display_name: str
+    mobile: str | None = Field(None, description="已脱敏，如 139****0001；明文须调用 unmask 接口")
+    is_active: bool
+    roles: list[UserRoleOut]
+
+
+class UserPageOut(Schema):
+    count: int
+    items: list[UserOut]
+
+
+class UserFilter(Schema):
+    q: str | None = Field(None, max_length=50, description="按用户名或姓名搜索")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class UnmaskIn(Schema):
+    field: Literal["mobile"]
+
+
+class UnmaskOut(Schema):
+    field: str
+    value: str
+
+
+def _user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.pk,
+        username=user.username,
+        display_name=user.display_name,
+        mobile=mask_field(user, "mobile") if user.mobile else None,
+        is_active=user.is_active,
+        roles=[
+            UserRoleOut(
+                role=a.role,
+                role_label=str(a.get_role_display()),
+                region_code=a.region_id,
+                region_name=a.region.name,
+            )
+            for a in user.assignments.all()
+        ],
+    )
+
+
+@router.get("/users/", response=responses(UserPageOut), operation_id="users_list", summary="辖区内用户")
+@requires(Permission.ACCOUNT_VIEW)
+def users_list(request: HttpRequest, filters: Query[UserFilter]) -> UserPageOut:
+    users = user_list(actor=request_actor(request), search=filters.q)
+    page = users[filters.offset : filters.offset + filters.limit]
+    return UserPageOut(count=users.count(), items=[_user_out(u) for u in page])
+
+
+@router.post(
+    "/users/{user_id}/unmask",
+    response=responses(UnmaskOut),
+    operation_id="users_unmask",
+    summary="查看一个字段的明文（记入审计日志）",
+)
+@requires(Permission.ACCOUNT_MANAGE)
+def users_unmask(request: HttpRequest, user_id: int, payload: UnmaskIn) -> UnmaskOut:
+    actor = request_actor(request)
+    user = user_get(actor=actor, user_id=user_id)
+    return UnmaskOut(
+        field=payload.field, value=unmask_field(actor=actor, instance=user, field_name=payload.field)
+    )

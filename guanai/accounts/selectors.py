@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from guanai.accounts.models import ApiToken, RoleAssignment, User
 from guanai.core import access
 from guanai.core.access import ROLE_ORDER, Actor
 from guanai.core.crypto import blind_index, sm3_hex
+from guanai.core.errors import NotFoundError, PermissionDeniedError
 
 
 def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
@@ -40,11 +41,25 @@ def actor_for_user(user: User, *, assignment_id: int | None = None) -> Actor:
     return Actor(user=user, assignment=active, assignments=tuple(assignments))
 
 
-def user_list(*, actor: Actor) -> QuerySet[User]:
-    """Users holding an assignment inside the actor's region."""
+def user_list(*, actor: Actor, search: str | None = None) -> QuerySet[User]:
+    """Users holding an assignment inside the actor's region (none without ACCOUNT_VIEW)."""
     if not actor.has(access.Permission.ACCOUNT_VIEW):
         return User.objects.none()
-    return User.objects.visible_to(actor)
+    users = User.objects.visible_to(actor)
+    if search:
+        users = users.filter(Q(username__icontains=search) | Q(display_name__icontains=search))
+    return users.prefetch_related(
+        Prefetch("assignments", queryset=RoleAssignment.objects.select_related("region").order_by("id"))
+    ).order_by("username")
+
+
+def user_get(*, actor: Actor, user_id: int) -> User:
+    if not actor.has(access.Permission.ACCOUNT_VIEW):
+        raise PermissionDeniedError()
+    user = user_list(actor=actor).filter(pk=user_id).first()
+    if user is None:
+        raise NotFoundError()
+    return user
 
 
 def api_token_user(*, raw_token: str) -> User | None:

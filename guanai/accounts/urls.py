@@ -12,4 +12,6 @@ urlpatterns = [
     path("two-factor/recovery-codes/", views.recovery_codes_new, name="recovery_codes_new"),
     path("keepalive/", views.keepalive, name="keepalive"),
     path("sms-login/", views.sms_login, name="sms_login"),
+    path("users/", views.users, name="users"),
+    path("users/<int:user_id>/unmask/mobile/", views.user_unmask_mobile, name="user_unmask_mobile"),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, update_session_auth_hash
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from guanai import audit
 from guanai.accounts.forms import PasswordChangeForm, SmsLoginForm, TokenForm
-from guanai.accounts.selectors import login_history
+from guanai.accounts.selectors import actor_for_user, login_history, user_get, user_list
 from guanai.accounts.services import sms_code_send, user_set_password
 from guanai.accounts.two_factor import (
     base32_secret,
@@ -25,6 +26,7 @@ from guanai.accounts.two_factor import (
 from guanai.audit.services import Outcome
 from guanai.core.access import Permission, permission_required, public, request_actor
 from guanai.core.errors import RateLimited, ValidationFailed
+from guanai.core.masking import mask_field, unmask_field
 
 
 def _next(request: HttpRequest) -> str:
@@ -151,10 +153,9 @@ def sms_login(request: HttpRequest) -> HttpResponse:
             if user is not None:
                 login(request, user, backend="guanai.accounts.backends.SmsCodeBackend")
                 audit.record(
-                    actor=None,
+                    actor=actor_for_user(user),
                     action="auth.login",
                     target=user,
-                    username=user.username,
                     request=request,
                     detail={"method": "sms"},
                 )
@@ -169,3 +170,24 @@ def sms_login(request: HttpRequest) -> HttpResponse:
             )
             form.add_error("sms_code", _("验证码不正确或已过期"))
     return render(request, "accounts/sms_login.html", {"form": form, "sent": sent, "next": _next(request)})
+
+
+@require_GET
+@permission_required(Permission.ACCOUNT_VIEW)
+def users(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    search = request.GET.get("q", "").strip()[:50]
+    page = Paginator(user_list(actor=actor, search=search), 50).get_page(request.GET.get("page"))
+    rows = [(user, mask_field(user, "mobile") if user.mobile else "") for user in page]
+    context = {"page": page, "rows": rows, "q": search, "may_unmask": actor.has(Permission.ACCOUNT_MANAGE)}
+    return render(request, "accounts/users.html", context)
+
+
+@require_POST
+@permission_required(Permission.ACCOUNT_MANAGE)
+def user_unmask_mobile(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The mobile number of one account in the clear, for the htmx button; an audit event each time."""
+    actor = request_actor(request)
+    user = user_get(actor=actor, user_id=user_id)
+    value = unmask_field(actor=actor, instance=user, field_name="mobile", request=request)
+    return render(request, "accounts/partials/_unmasked.html", {"value": value})

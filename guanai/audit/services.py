@@ -309,3 +309,16 @@ def current_operator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return ""
+
+
+def audit_access_denied(*, request: HttpRequest) -> AuditEvent:
+    """A refusal of a page or an API operation: who tried which path."""
+    from guanai.core.access import request_actor
+
+    return audit_record(
+        actor=request_actor(request),
+        action="access.denied",
+        outcome=Outcome.DENIED,
+        request=request,
+        detail={"path": request.path[:200]},
+    )

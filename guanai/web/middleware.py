@@ -14,8 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from guanai import audit
-from guanai.audit.services import Outcome
+from guanai.audit.services import audit_access_denied
 from guanai.core.access import Permission, declared_permission, request_actor
 from guanai.core.errors import NotFoundError, PermissionDeniedError
 
@@ -67,11 +66,5 @@ class DeclaredPermissionMiddleware:
 
 def forbidden(request: HttpRequest, message: str) -> HttpResponse:
     """The 403 page; every refusal is an audit event (who tried what, where)."""
-    audit.record(
-        actor=request_actor(request),
-        action="access.denied",
-        outcome=Outcome.DENIED,
-        request=request,
-        detail={"path": request.path[:200]},
-    )
+    audit_access_denied(request=request)
     return render(request, "web/error.html", {"status": 403, "message": message}, status=403)

@@ -22,6 +22,7 @@ MODULES = [
     NavigationItem(_("首页"), "web:home", Permission.SIGNED_IN, ""),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
+    NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),
     NavigationItem(_("审计日志"), "audit:list", Permission.AUDIT_VIEW, "audit"),
 ]
 

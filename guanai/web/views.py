@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from guanai import audit
 from guanai.accounts.lockout import canonical_username
 from guanai.accounts.middleware import ACTIVE_ASSIGNMENT_SESSION_KEY
+from guanai.accounts.selectors import actor_for_user
 from guanai.accounts.services import user_set_preferences
 from guanai.audit.services import Outcome
 from guanai.core.access import Permission, permission_required, public, request_actor
@@ -48,9 +49,7 @@ class LoginView(auth_views.LoginView):
         elder_mode_before = bool(self.request.session.get(ELDER_MODE_SESSION_KEY))
         response = super().form_valid(form)
         user = form.get_user()
-        audit.record(
-            actor=None, action="auth.login", target=user, username=user.username, request=self.request
-        )
+        audit.record(actor=actor_for_user(user), action="auth.login", target=user, request=self.request)
         if elder_mode_before and not user.elder_mode:
             user_set_preferences(user=user, elder_mode=True)
         if user.language:

@@ -19,6 +19,8 @@ def test_the_openapi_document_is_served() -> None:
     assert set(paths) == {
         "/api/v1/me",
         "/api/v1/me/preferences",
+        "/api/v1/users/",
+        "/api/v1/users/{user_id}/unmask",
         "/api/v1/regions/{code}",
         "/api/v1/regions/{code}/children",
         "/api/v1/committees/",
