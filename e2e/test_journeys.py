@@ -273,7 +273,7 @@ def test_elder_mode_enlarges_text_and_targets_and_follows_the_user(page: Page, s
 def test_language_switch_translates_the_navigation(page: Page, site: str) -> None:
     log_in(page, site, "demo-county-a")
     navigation = page.locator(".navbar-nav .nav-link")
-    assert navigation.all_inner_texts() == ["首页", "关工委组织", "行政区划"]
+    assert navigation.all_inner_texts() == ["首页", "关工委组织", "行政区划", "用户"]
 
     page.select_option("#language-select", value="en")
     with page.expect_navigation():

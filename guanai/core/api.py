@@ -118,7 +118,9 @@ def error_response(
     )
 
 
-def install_error_handlers(api: NinjaAPI, *, on_denied: Callable[[HttpRequest], object] | None = None) -> None:
+def install_error_handlers(
+    api: NinjaAPI, *, on_denied: Callable[[HttpRequest], object] | None = None
+) -> None:
     """One error shape for the whole API. `on_denied` is told of every 403 (the audit trail listens)."""
 
     def domain_error(request: HttpRequest, error: Any) -> HttpResponse:
