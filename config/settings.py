@@ -282,7 +282,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "verify the audit chain nightly": {"task": "audit.verify_chain", "schedule": datetime.timedelta(days=1)},
+    "purge spent SMS codes": {"task": "accounts.purge_sms_codes", "schedule": datetime.timedelta(hours=6)},
+}
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)
 GUANAI_PROVINCE_CODE = env("GUANAI_PROVINCE_CODE") or "33"
@@ -311,3 +314,7 @@ if len(GUANAI_AUDIT_KEY) < 32:
             "kept apart from the database and its backups."
         )
     GUANAI_AUDIT_KEY = "debug-audit-key-derived-from-secret-key:" + SECRET_KEY
+# 网络安全法 art. 21: security logs are kept at least six months; the purge refuses anything younger.
+GUANAI_AUDIT_RETENTION_DAYS = env_int("GUANAI_AUDIT_RETENTION_DAYS", 180)
+if GUANAI_AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("GUANAI_AUDIT_RETENTION_DAYS must be at least 180 (网络安全法 art. 21)")

@@ -25,6 +25,9 @@ class Command(BaseCommand):
         self.stdout.write("演示账号 (demo logins):")
         for username, display_name, role, code in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<16} {role.label}（{display_name}，区划 {code}）")
+        self.stdout.write(
+            "管理员账号（省、市、县级管理员，安全、审计、系统管理员）首次登录时须用验证器应用扫码绑定双因素认证。"
+        )
         if result.password_generated:
             self.stdout.write(f"演示密码 (password, shown only this once): {result.password}")
         elif password:
