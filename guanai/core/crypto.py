@@ -34,6 +34,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -475,3 +476,27 @@ def encrypt_plaintext_rows(model: type[models.Model], *, batch_size: int = 500) 
             for pk, changes in pending[start : start + batch_size]:
                 model._base_manager.filter(pk=pk).update(**changes)
     return len(pending)
+
+
+@dataclass(frozen=True)
+class EncryptedTableStatus:
+    label: str  # the model's verbose name
+    fields: tuple[str, ...]
+    rows: int
+    rows_under_older_keys: int
+
+
+def key_status() -> tuple[list[str], str, list[EncryptedTableStatus]]:
+    """For the security administrator: the key ids (never the keys), the newest, and per table how many
+    rows still wait for `rotate_keys`."""
+    ring = key_ring()
+    tables = [
+        EncryptedTableStatus(
+            label=str(model._meta.verbose_name),
+            fields=tuple(str(field.verbose_name) for field in encrypted_fields(model)),
+            rows=model._base_manager.count(),
+            rows_under_older_keys=rows_under_older_keys(model, ring=ring).count(),
+        )
+        for model in models_with_encrypted_fields()
+    ]
+    return list(ring.field_keys), ring.newest_key_id, tables

@@ -24,6 +24,7 @@ MODULES = [
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),
     NavigationItem(_("审计日志"), "audit:list", Permission.AUDIT_VIEW, "audit"),
+    NavigationItem(_("密钥"), "web:key_status", Permission.KEY_MANAGE, "security"),
 ]
 
 

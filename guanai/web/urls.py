@@ -12,4 +12,5 @@ urlpatterns = [
     path("preferences/elder-mode/", views.elder_mode, name="elder_mode"),
     path("preferences/language/", views.set_language, name="set_language"),
     path("healthz", views.health, name="health"),
+    path("security/keys/", views.key_status_page, name="key_status"),
 ]

@@ -23,6 +23,7 @@ from guanai.accounts.selectors import actor_for_user
 from guanai.accounts.services import user_set_preferences
 from guanai.audit.services import Outcome
 from guanai.core.access import Permission, permission_required, public, request_actor
+from guanai.core.crypto import key_status
 from guanai.web.forms import LoginForm
 from guanai.web.home import home_counts
 from guanai.web.preferences import ELDER_MODE_SESSION_KEY, elder_mode_on
@@ -162,3 +163,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponseBase:
     # A page that needs no database: the error may be that the database is gone.
     return HttpResponse(loader.render_to_string("web/500.html"), status=500)
+
+
+@require_GET
+@permission_required(Permission.KEY_MANAGE)
+def key_status_page(request: HttpRequest) -> HttpResponse:
+    """The security administrator's view of the field-encryption keys (ids only) and rotation progress."""
+    key_ids, newest, tables = key_status()
+    return render(request, "web/key_status.html", {"key_ids": key_ids, "newest": newest, "tables": tables})
