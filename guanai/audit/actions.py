@@ -24,6 +24,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "personal_data.unmask": _("查看敏感信息原文"),
     # Organisations
     "committee.create": _("新建关工委"),
+    "committee.member_add": _("添加关工委成员"),
     # The audit trail itself
     "audit.purged": _("清理过期审计日志"),
 }

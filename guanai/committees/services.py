@@ -3,7 +3,9 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from guanai import audit
 from guanai.committees.models import Committee, CommitteeKind, CommitteeMember, Position
+from guanai.core.access import Actor
 from guanai.core.errors import ValidationFailed, full_clean_or_fail
 from guanai.regions.models import Region
 
@@ -17,6 +19,7 @@ def committee_create(
     address: str = "",
     phone: str = "",
     email: str = "",
+    actor: Actor | None = None,
 ) -> Committee:
     committee = Committee(
         region=region, name=name.strip(), kind=CommitteeKind(kind), address=address, phone=phone, email=email
@@ -29,6 +32,13 @@ def committee_create(
             committee.save()
     except IntegrityError as error:
         raise ValidationFailed(fields={"name": [_("该区划下已有同名关工委")]}) from error
+    given = {"name": name, "address": address, "phone": phone, "email": email}
+    audit.record(
+        actor=actor,
+        action="committee.create",
+        target=committee,
+        changes=[key for key, value in given.items() if value],
+    )
     return committee
 
 
@@ -40,6 +50,7 @@ def committee_member_add(
     position: Position | str,
     office_phone: str = "",
     user_id: int | None = None,
+    actor: Actor | None = None,
 ) -> CommitteeMember:
     member = CommitteeMember(
         committee=committee,
@@ -50,6 +61,13 @@ def committee_member_add(
     )
     full_clean_or_fail(member, exclude=["committee", "user"])
     member.save()
+    audit.record(
+        actor=actor,
+        action="committee.member_add",
+        target=committee,
+        changes=["members"],
+        detail={"member": member.pk},
+    )
     return member
 
 

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from guanai.audit.selectors import audit_trail_for
 from guanai.committees.models import CommitteeKind
 from guanai.committees.selectors import committee_get, committee_list, committee_parent
 from guanai.core.access import Permission, permission_required, request_actor
@@ -45,4 +46,9 @@ def committee_detail_page(request: HttpRequest, committee_id: int) -> HttpRespon
     actor = request_actor(request)
     committee = committee_get(actor=actor, committee_id=committee_id)
     parent = committee_parent(actor=actor, committee=committee)
-    return render(request, "committees/detail.html", {"committee": committee, "parent": parent})
+    trail = (
+        audit_trail_for(actor=actor, target=committee) if actor.has(Permission.RECORD_HISTORY_VIEW) else None
+    )
+    return render(
+        request, "committees/detail.html", {"committee": committee, "parent": parent, "trail": trail}
+    )

@@ -138,3 +138,28 @@ def test_list_page_answers_htmx_with_the_table_only(clients: dict[str, Client], 
     assert "<html" not in html
     assert "新安江街道关心下一代工作委员会" in html
     assert "建德市关心下一代工作委员会" not in html
+
+
+def test_the_detail_page_shows_who_changed_the_committee_to_admins_only(
+    clients: dict[str, Client], personas: Any
+) -> None:
+    from guanai.accounts.selectors import actor_for_user
+    from guanai.committees.services import committee_create, committee_member_add
+    from guanai.regions.models import Region
+
+    actor = actor_for_user(personas["county_a_admin"])
+    committee = committee_create(
+        region=Region.objects.get(code="330127100001"),
+        name="青城社区关工委",
+        phone="0571-65011111",
+        actor=actor,
+    )
+    committee_member_add(committee=committee, name="余秀英", position="director", actor=actor)
+    html = clients["county_a_admin"].get(f"/committees/{committee.pk}/").content.decode()
+    assert 'id="audit-trail"' in html
+    assert html.count("p-county-a") == 2
+    assert "新建关工委" in html
+    assert "添加关工委成员" in html
+    lawyer = clients["lawyer"].get(f"/committees/{committee.pk}/")  # sees the committee, not its history
+    assert lawyer.status_code == 200
+    assert 'id="audit-trail"' not in lawyer.content.decode()
