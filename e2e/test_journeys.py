@@ -330,3 +330,33 @@ def _assert_fits_the_phone(page: Page, state: str) -> None:
     assert scroll_width <= PHONE["width"] + 1, (
         f"{state}: scrollWidth {scroll_width}; reaching past the edge: {overflowing}"
     )
+
+
+def test_an_account_manager_unmasks_a_mobile_number_and_it_is_audited(page: Page, site: str) -> None:
+    """The htmx button posts with the CSRF token under the Content-Security-Policy, shows the number in
+    place, and leaves one audit event; without the click the page holds only the masked number."""
+    from guanai.accounts.models import User
+    from guanai.audit.models import AuditEvent
+
+    volunteer = User.objects.get(username="demo-volunteer")
+    volunteer.mobile = "13905710021"
+    volunteer.save(update_fields=["mobile", "mobile_index"])
+    csp_violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    log_in(page, site, "demo-county-a")
+    page.goto(f"{site}/account/users/?q=demo-volunteer")
+    cell = page.locator(f"#mobile-{volunteer.pk}")
+    expect(cell).to_have_text("139****0021")
+    assert "13905710021" not in page.content()
+    page.click(f"#unmask-mobile-{volunteer.pk}")
+    expect(page.locator(".guanai-unmasked")).to_have_text("13905710021")
+    events = AuditEvent.objects.filter(action="personal_data.unmask", target_id=str(volunteer.pk))
+    assert list(events.values_list("actor_username", "outcome")) == [("demo-county-a", "success")]
+    assert csp_violations == []
+    screenshot(page, "unmask-mobile")

@@ -61,3 +61,17 @@ def test_failed_and_successful_logins_are_in_the_users_login_history(regions: No
     assert history[0].ip == "127.0.0.1"
     assert "Android 14" in history[0].user_agent
     assert user.username in {event.actor_username for event in history}
+
+
+def test_sign_in_attempts_from_one_address_are_rate_limited(regions: None, settings: object) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    statuses = [
+        Client(REMOTE_ADDR="10.1.2.3").post("/login/", {"username": f"nobody{n}", "password": "x"}).status_code
+        for n in range(31)
+    ]
+    assert statuses == [200] * 30 + [429]
+    # Another address is not affected.
+    assert Client(REMOTE_ADDR="10.1.2.4").post("/login/", {"username": "nobody", "password": "x"}).status_code == 200
+    cache.clear()
