@@ -360,3 +360,23 @@ def test_an_account_manager_unmasks_a_mobile_number_and_it_is_audited(page: Page
     assert list(events.values_list("actor_username", "outcome")) == [("demo-county-a", "success")]
     assert csp_violations == []
     screenshot(page, "unmask-mobile")
+
+
+def test_idle_sign_out_warns_first_and_continuing_keeps_the_session(
+    page: Page, site: str, settings: Any
+) -> None:
+    """With the idle limit shortened to 20 s: the warning shows, "继续使用" keeps the session, and
+    without activity the page goes to the sign-in page, where the session has indeed ended."""
+    log_in(page, site, "demo-volunteer")
+    settings.SESSION_COOKIE_AGE = 20
+    settings.GUANAI_IDLE_WARNING_SECONDS = 15
+    page.goto(f"{site}/")
+    warning = page.locator("#idle-warning")
+    expect(warning).to_be_hidden()
+    expect(warning).to_be_visible(timeout=15_000)
+    page.click("#idle-continue")
+    expect(warning).to_be_hidden()
+    page.wait_for_url(re.compile(r"/login/\?idle=1"), timeout=40_000)
+    expect(page.locator("#idle-signed-out")).to_be_visible()
+    page.goto(f"{site}/")
+    assert "/login/" in page.url
