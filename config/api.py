@@ -16,6 +16,7 @@ from guanai.core.api import (
     SessionActorAuth,
     install_error_handlers,
 )
+from guanai.minors.api import router as minors_router
 from guanai.regions.api import router as regions_router
 
 
@@ -45,3 +46,4 @@ api.add_router("", accounts_router)
 api.add_router("/regions", regions_router)
 api.add_router("/committees", committees_router)
 api.add_router("/audit", audit_router)
+api.add_router("/minors", minors_router)

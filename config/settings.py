@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "guanai.regions",
     "guanai.accounts",
     "guanai.committees",
+    "guanai.minors",
     "guanai.web",
     "guanai.demo",
 ]

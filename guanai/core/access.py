@@ -80,6 +80,12 @@ class Permission(enum.StrEnum):
     COMMITTEE_MANAGE = "committees.manage"
     ACCOUNT_VIEW = "accounts.view"
     ACCOUNT_MANAGE = "accounts.manage"
+    MINOR_VIEW = "minors.view"
+    MINOR_MANAGE = "minors.manage"
+    MINOR_UNMASK = "minors.unmask"
+    MINOR_IMPORT = "minors.import"
+    MINOR_EXPORT = "minors.export"
+    EXPORT_APPROVE = "exports.approve"
     AUDIT_VIEW = "audit.view"
     RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
@@ -93,15 +99,26 @@ _STAFF = {
     Permission.RECORD_HISTORY_VIEW,
 }
 _FIELD = {Permission.REGION_VIEW, Permission.COMMITTEE_VIEW}
+# The registry of children: staff of every level keep it; unmasking and exporting stay with the admins;
+# an export of more than 1,000 rows is approved one level up (city and province approve).
+_REGISTRY = {
+    Permission.MINOR_VIEW,
+    Permission.MINOR_MANAGE,
+    Permission.MINOR_IMPORT,
+    Permission.MINOR_EXPORT,
+    Permission.MINOR_UNMASK,
+}
+_UPPER = {Permission.ACCOUNT_MANAGE, Permission.EXPORT_APPROVE}
 
 # Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
 # keys; the auditor reads the audit log and nothing else; the security admin manages keys.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.PROVINCE_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
-    Role.CITY_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
-    Role.COUNTY_ADMIN: frozenset(_STAFF | {Permission.ACCOUNT_MANAGE}),
-    Role.TOWNSHIP_ADMIN: frozenset(_STAFF),
-    Role.VILLAGE_LIAISON: frozenset(_FIELD),
+    Role.PROVINCE_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
+    Role.CITY_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
+    Role.COUNTY_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
+    Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY),
+    # The village liaison registers and updates the children of the village, and sees them masked.
+    Role.VILLAGE_LIAISON: frozenset(_FIELD | {Permission.MINOR_VIEW, Permission.MINOR_MANAGE}),
     Role.VOLUNTEER: frozenset(_FIELD),
     Role.LAWYER: frozenset(_FIELD),
     Role.COUNSELLOR: frozenset(_FIELD),
@@ -171,6 +188,14 @@ def region_visibility_q(actor: Actor, field_name: str = "code") -> Q:
         return Q(pk__in=[])
     ancestors = region_codes.ancestor_codes(actor.region_code)
     return scope_q(actor, field_name) | Q(**{f"{field_name}__in": ancestors})
+
+
+def minor_visibility_q(actor: Actor, prefix: str = "") -> Q:
+    """Children in the registry an actor may see: inside their region, never a sealed record (特殊青少年,
+    reached only through its mentoring case). `prefix` reaches the child from a related row ("minor__")."""
+    if not actor.has(Permission.MINOR_VIEW):
+        return Q(pk__in=[])
+    return scope_q(actor, f"{prefix}region_id") & Q(**{f"{prefix}is_sealed": False})
 
 
 def can_see_region(actor: Actor, code: str) -> bool:
