@@ -25,6 +25,21 @@ ACTION_LABELS: dict[str, str | Promise] = {
     # Organisations
     "committee.create": _("新建关工委"),
     "committee.member_add": _("添加关工委成员"),
+    # The registry of children (guanai.minors)
+    "minor.view": _("查看儿童信息"),
+    "minor.create": _("登记儿童"),
+    "minor.update": _("修改儿童信息"),
+    "minor.close": _("结案"),
+    "minor.merged": _("合并重复记录（保留）"),
+    "minor.merged_away": _("合并重复记录（并入他档）"),
+    "minor.duplicate_dismissed": _("核实为不同儿童"),
+    "minor.transfer_requested": _("申请转移"),
+    "minor.consent_withdrawn": _("撤回同意"),
+    "minors.aged_out": _("年满18周岁自动结案"),
+    "minors.export": _("导出名册"),
+    "export.requested": _("申请导出审批"),
+    "export.approved": _("批准导出"),
+    "export.declined": _("拒绝导出"),
     # The audit trail itself
     "audit.purged": _("清理过期审计日志"),
 }

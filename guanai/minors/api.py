@@ -2,7 +2,7 @@ import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Field, Query, Schema, Status
 
 from guanai import audit
 from guanai.core.access import Actor, Permission, request_actor, requires
@@ -288,10 +288,10 @@ def minors_list(request: HttpRequest, filters: Query[MinorFilter]) -> MinorPageO
     "/", response=responses(MinorDetailOut, status=201), operation_id="minors_create", summary="登记"
 )
 @requires(Permission.MINOR_MANAGE)
-def minors_create(request: HttpRequest, payload: MinorIn) -> tuple[int, MinorDetailOut]:
+def minors_create(request: HttpRequest, payload: MinorIn) -> Status[MinorDetailOut]:
     actor = request_actor(request)
     minor = minor_register(actor=actor, data=_input(payload), request=request)
-    return 201, _detail(minor_get(actor=actor, minor_id=minor.pk), actor)
+    return Status(201, _detail(minor_get(actor=actor, minor_id=minor.pk), actor))
 
 
 @router.get("/{minor_id}", response=responses(MinorDetailOut), operation_id="minors_get", summary="详情")
@@ -367,8 +367,8 @@ def minors_guardian_unmask(request: HttpRequest, minor_id: int, guardian_id: int
     summary="申请将已在他县登记的儿童转入本县",
 )
 @requires(Permission.MINOR_MANAGE)
-def minors_transfer_request(request: HttpRequest, payload: TransferIn) -> tuple[int, TransferOut]:
+def minors_transfer_request(request: HttpRequest, payload: TransferIn) -> Status[TransferOut]:
     transfer = transfer_request_create(
         actor=request_actor(request), id_number=payload.id_number, reason=payload.reason
     )
-    return 201, TransferOut(id=transfer.pk, to_county=transfer.to_region_id, state=transfer.state)
+    return Status(201, TransferOut(id=transfer.pk, to_county=transfer.to_region_id, state=transfer.state))

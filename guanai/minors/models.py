@@ -238,3 +238,60 @@ class DuplicateFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_id} ~ {self.second_id}"
+
+
+class ExportApprovalQuerySet(models.QuerySet["ExportApproval"]):
+    def to_decide_by(self, actor: Actor) -> Self:
+        """Requests an approver may decide: made in a region strictly inside the approver's (one level
+        up or more; never one's own region)."""
+        if actor.region_code is None or not actor.has(Permission.EXPORT_APPROVE):
+            return self.none()
+        return self.filter(access.scope_q(actor, "region_id")).exclude(region_id=actor.region_code)
+
+
+class ExportApproval(models.Model):
+    """An export of more than the threshold of rows waits for an administrator one level up
+    (儿童个人信息网络保护规定 art.15: no copying or downloading without approval). Approved, it allows one
+    export of the same filters by the same person in the same region, and is then used."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        DECLINED = "declined", _("已拒绝")
+        USED = "used", _("已导出")
+
+    requested_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("申请人所在区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    file_format = models.CharField(_("文件格式"), max_length=8)
+    row_count = models.PositiveIntegerField(_("行数"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    used_at = models.DateTimeField(_("导出时间"), null=True, blank=True)
+
+    objects = ExportApprovalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导出审批")
+        verbose_name_plural = _("导出审批")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "state"], name="export_approval_region_state"),
+            models.Index(fields=["requested_by", "state"], name="export_approval_requester"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.row_count} ({self.state})"

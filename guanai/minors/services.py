@@ -464,3 +464,48 @@ def minors_verification_due(*, today: datetime.date | None = None) -> Any:
     return Minor.objects.filter(status=Status.ACTIVE).filter(
         Q(last_verified_on__isnull=True) | Q(last_verified_on__lt=today - VERIFICATION_INTERVAL)
     )
+
+
+# --- For the pages (guanai.minors.views): checking a form without saving, dismissing a duplicate flag ---
+
+
+def minor_check(*, actor: Actor, data: MinorInput, minor_id: int | None = None) -> None:
+    """Run the rules of a registration (or of an update of `minor_id`) without writing anything: the
+    page's inline validation. Raises what `minor_register` / `minor_update` would, for the record's own
+    fields and the guardians' phones; the guardian and consent rows are checked in full on save."""
+    _require(actor, Permission.MINOR_MANAGE)
+    current = None
+    if minor_id is not None:
+        current = Minor.objects.visible_to(actor).filter(pk=minor_id).first()
+        if current is None:
+            raise NotFoundError()
+    _validated(actor, data, today=timezone.localdate(), current=current)
+    for index, guardian in enumerate(data.guardians or []):
+        try:
+            clean_phone(guardian.phone, field=f"guardians.{index}.phone")
+        except FieldError as error:
+            raise _fail(error) from error
+
+
+@transaction.atomic
+def duplicate_dismiss(*, actor: Actor, flag_id: int, request: Any = None) -> DuplicateFlag:
+    """A reviewer decides that two flagged records are different children; the flag is closed."""
+    _require(actor, Permission.MINOR_MANAGE)
+    flag = (
+        DuplicateFlag.objects.select_for_update().filter(pk=flag_id, state=DuplicateFlag.State.OPEN).first()
+    )
+    if flag is None:
+        raise NotFoundError()
+    visible = Minor.objects.visible_to(actor).filter(pk__in=[flag.first_id, flag.second_id]).count()
+    if visible != 2:
+        raise NotFoundError()
+    flag.state, flag.decided_at = DuplicateFlag.State.DISMISSED, timezone.now()
+    flag.save(update_fields=["state", "decided_at"])
+    audit.record(
+        actor=actor,
+        action="minor.duplicate_dismissed",
+        target=flag.first,
+        detail={"other": flag.second_id},
+        request=request,
+    )
+    return flag

@@ -26,7 +26,7 @@ FULL_WIDTH = str.maketrans(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class FieldError(Exception):
     field: str
     code: str

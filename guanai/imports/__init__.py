@@ -1,0 +1,12 @@
+"""The shared roster reader: the Excel and CSV rosters (花名册) that townships keep, read row by row.
+
+Generic on purpose — it knows spreadsheets, not children: the minors import (`guanai.minors.importing`)
+and the volunteer import describe their columns as `Field`s and get back rows with Excel row numbers.
+
+    reading.py   open a file (.xlsx, .xls, .csv), stream its rows with their Excel row numbers
+    headers.py   find the header (rows above it, two-row merged headers, aliases) and the data rows
+                 (footers, blank rows and repeated headers left out)
+    cells.py     cell values as text, and `neutralise_cell` for every value written into a workbook
+    workbooks.py writing workbooks: an error report of refused rows, a blank template
+    models.py    ImportBatch: one import of one file (who, where, status, counts, refused rows)
+"""
