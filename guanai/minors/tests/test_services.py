@@ -271,3 +271,10 @@ def test_a_sealed_record_is_in_no_list(actors: dict[str, Actor]) -> None:
     assert sealed.is_sealed
     assert not Minor.objects.visible_to(actors["county_a_admin"]).filter(pk=sealed.pk).exists()
     assert not Minor.objects.visible_to(actors["province_admin"]).filter(pk=sealed.pk).exists()
+
+
+def test_the_daily_task_closes_the_grown_up_and_counts_verifications_due(actors: dict[str, Actor]) -> None:
+    from guanai.minors.tasks import daily_care
+
+    minor_register(actor=actors["county_a_admin"], data=child())  # never verified
+    assert daily_care.delay().get() == {"aged_out": 0, "verification_due": 1}
