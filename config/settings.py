@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "guanai.accounts",
     "guanai.committees",
     "guanai.minors",
+    "guanai.imports",
     "guanai.web",
     "guanai.demo",
 ]

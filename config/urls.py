@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("guanai.web.urls")),
     path("committees/", include("guanai.committees.urls")),
+    path("minors/", include("guanai.minors.urls")),
     path("audit/", include("guanai.audit.urls")),
 ]
 

@@ -1,4 +1,5 @@
-"""The demo data set: committees down to village level in 淳安县 and 建德市, and one account per role.
+"""The demo data set: committees down to village level in 淳安县 and 建德市, one account per role, and a
+few hundred made-up children in the two counties' registries (`guanai.minors.generation`).
 
 Loaded by `manage.py load_demo` (which `make run` calls), never by a migration. Running it again changes
 nothing that exists, except the demo passwords when GUANAI_DEMO_PASSWORD is given.
@@ -22,6 +23,8 @@ from guanai.core import region_codes
 from guanai.core.access import Role
 from guanai.core.errors import ValidationFailed
 from guanai.core.region_codes import RegionLevel
+from guanai.minors.generation import generate_minors
+from guanai.minors.models import Minor
 from guanai.regions.models import Region
 
 PROVINCE = "330000000000"
@@ -48,6 +51,9 @@ DEMO_ACCOUNTS: list[tuple[str, str, Role, str]] = [
     ("demo-sysadmin", "系统管理员（演示）", Role.SYSTEM_ADMIN, PROVINCE),
 ]
 
+# Made-up children of the demo registry: (county, how many, seed). Fixed seeds: every demo looks the same.
+DEMO_MINORS: list[tuple[str, int, int]] = [(CHUNAN, 180, 1), (JIANDE, 120, 2)]
+
 SCHOOL_AND_ENTERPRISE_COMMITTEES: list[tuple[str, str, CommitteeKind]] = [
     (QIANDAOHU, "千岛湖镇中心小学关工委", CommitteeKind.SCHOOL),
     (CHUNAN, "淳安县职业技术学校关工委", CommitteeKind.SCHOOL),
@@ -67,6 +73,7 @@ GIVEN = "建国志明丽华秀英国庆海燕桂芳德胜文杰春梅永红立�
 class DemoResult:
     committees_created: int = 0
     members_created: int = 0
+    minors_created: int = 0
     users_created: list[str] = field(default_factory=list)
     password: str | None = None
     password_generated: bool = False
@@ -138,6 +145,12 @@ def demo_load(*, password: str | None) -> DemoResult:
             members.append(CommitteeMember(committee=committee, name=_name(rng), position=position))
     CommitteeMember.objects.bulk_create(members, batch_size=1000)
     result.members_created = len(members)
+
+    # A county whose registry holds anyone already (an earlier demo, or children entered by hand) gets
+    # no generated children, so loading the demo again adds none.
+    for county, count, seed in DEMO_MINORS:
+        if not Minor.objects.filter(region_codes.within_q("region_id", county)).exists():
+            result.minors_created += generate_minors(count=count, region_code=county, seed=seed)
 
     generated = password is None
     if generated and User.objects.filter(username=DEMO_ACCOUNTS[0][0]).exists():

@@ -8,7 +8,9 @@ import unicodedata
 from typing import Any
 
 # What a reader gives for one cell: calamine's types, str for CSV, None or "" for an empty cell.
-CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
+CellValue = (
+    str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
+)
 
 # A value starting with one of these is read as a formula by Excel, LibreOffice and WPS (CSV injection):
 # = + - @, and tab / carriage return which some of them skip before looking (OWASP).

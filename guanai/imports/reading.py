@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import python_calamine
 from django.utils.translation import gettext as _
@@ -90,11 +90,16 @@ def open_roster(source: RosterSource, *, stream_xlsx: bool | None = None) -> Ros
     if lowered.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")):
         raise RosterReadError(
             "html_disguised",
-            _("该文件是网页（HTML/XML）格式，只是扩展名为 .xls。请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"),
+            _(
+                "该文件是网页（HTML/XML）格式，只是扩展名为 .xls。"
+                "请用 Excel 或 WPS 打开后另存为 .xlsx 再导入。"
+            ),
         )
     if _looks_like_text(head):
         return CsvRoster(source)
-    raise RosterReadError("unsupported_type", _("无法识别的文件类型：请上传 .xlsx、.xls 或 .csv 格式的花名册。"))
+    raise RosterReadError(
+        "unsupported_type", _("无法识别的文件类型：请上传 .xlsx、.xls 或 .csv 格式的花名册。")
+    )
 
 
 # --- Sources ------------------------------------------------------------------------------------
@@ -106,7 +111,9 @@ def _head(source: RosterSource) -> bytes:
             with open(source, "rb") as handle:
                 return handle.read(SNIFF_BYTES)
         except OSError as error:
-            raise RosterReadError("unreadable", _("无法打开文件：%(error)s") % {"error": error.strerror}) from error
+            raise RosterReadError(
+                "unreadable", _("无法打开文件：%(error)s") % {"error": error.strerror}
+            ) from error
     source.seek(0)
     head = source.read(SNIFF_BYTES)
     source.seek(0)
@@ -115,7 +122,7 @@ def _head(source: RosterSource) -> bytes:
 
 def _open_binary(source: RosterSource) -> IO[bytes]:
     if isinstance(source, str | os.PathLike):
-        return open(source, "rb")  # noqa: SIM115 - closed by the roster
+        return open(source, "rb")  # the roster closes it
     source.seek(0)
     return source
 
@@ -138,7 +145,9 @@ def _open_zip(source: RosterSource, *, stream_xlsx: bool | None) -> Roster:
             sheet = xlsx_stream.first_sheet_part(archive)
             size = archive.getinfo(sheet).file_size if sheet in names else 0
             if stream_xlsx or (stream_xlsx is None and size > CALAMINE_SHEET_XML_LIMIT):
-                return xlsx_stream.StreamingXlsxRoster(archive, sheet, owned=handle if handle is not source else None)
+                return xlsx_stream.StreamingXlsxRoster(
+                    archive, sheet, owned=handle if handle is not source else None
+                )
             archive.close()
             if handle is not source:
                 handle.close()
@@ -157,8 +166,12 @@ def _open_zip(source: RosterSource, *, stream_xlsx: bool | None) -> Roster:
     if handle is not source:
         handle.close()
     if "word/document.xml" in names:
-        raise RosterReadError("unsupported_type", _("这是 Word 文档，不是表格：请上传 .xlsx、.xls 或 .csv 格式的花名册。"))
-    raise RosterReadError("unsupported_type", _("无法识别的文件类型：请上传 .xlsx、.xls 或 .csv 格式的花名册。"))
+        raise RosterReadError(
+            "unsupported_type", _("这是 Word 文档，不是表格：请上传 .xlsx、.xls 或 .csv 格式的花名册。")
+        )
+    raise RosterReadError(
+        "unsupported_type", _("无法识别的文件类型：请上传 .xlsx、.xls 或 .csv 格式的花名册。")
+    )
 
 
 # --- Workbooks through calamine -------------------------------------------------------------------
@@ -204,7 +217,8 @@ class CalamineRoster(Roster):
         padding: list[CellValue] = [None] * offset
         try:
             for index, cells in enumerate(self._sheet.iter_rows()):
-                yield SourceRow(index + 1, padding + cells if offset else cells)  # type: ignore[arg-type]
+                values = cast(list[CellValue], cells)
+                yield SourceRow(index + 1, padding + values if offset else values)
         except python_calamine.CalamineError as error:
             raise RosterReadError(
                 "damaged_file", _("文件已损坏，读取中断：%(error)s") % {"error": _short(error)}
@@ -283,7 +297,7 @@ class CsvRoster(Roster):
 
     def rows(self) -> Iterator[SourceRow]:
         self._handle.seek(0)
-        self._text = io.TextIOWrapper(self._handle, encoding=self.encoding, newline="")  # type: ignore[type-var]
+        self._text = io.TextIOWrapper(self._handle, encoding=self.encoding, newline="")
         delimiter = self._delimiter(self._text.read(SNIFF_BYTES))
         self._text.seek(0)
         reader = csv.reader(self._text, delimiter=delimiter)
@@ -292,7 +306,8 @@ class CsvRoster(Roster):
                 yield SourceRow(number, cells)  # type: ignore[arg-type]
         except csv.Error as error:
             raise RosterReadError(
-                "damaged_file", _("CSV 文件格式有误（第 %(row)d 行）：%(error)s") % {"row": reader.line_num, "error": error}
+                "damaged_file",
+                _("CSV 文件格式有误（第 %(row)d 行）：%(error)s") % {"row": reader.line_num, "error": error},
             ) from error
 
     def close(self) -> None:

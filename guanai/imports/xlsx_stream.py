@@ -63,7 +63,11 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
     def start(tag: str, attributes: dict[str, str]) -> None:
         if tag == f"{PACKAGE_RELATIONSHIPS} Relationship" and attributes.get("TargetMode") != "External":
             target = attributes.get("Target", "")
-            resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            resolved = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
             found[attributes.get("Id", "")] = (attributes.get("Type", ""), resolved)
 
     with archive.open(rels_name) as handle:
@@ -215,19 +219,23 @@ class StreamingXlsxRoster(Roster):
             self._strings = _read_shared_strings(archive, parts.get("sharedStrings"))
             self._date_styles = _read_date_styles(archive, parts.get("styles"))
             self._epoch = EXCEL_EPOCH_1904 if _uses_1904(archive) else EXCEL_EPOCH
-            self.total_rows = self._dimension_rows()
+            self._read_head()
         except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             raise RosterReadError("damaged_file", _("文件已损坏或格式不正确，无法读取。")) from error
 
-    def _dimension_rows(self) -> int | None:
-        """The last row of the sheet's <dimension ref="A1:Q100004">, read from the start of the part."""
+    def _read_head(self) -> None:
+        """From the start of the sheet part: the prefix of the main namespace, if the producer gave it
+        one (<x:worksheet>), and the last row of <dimension ref="A1:Q100004"> for the progress bar."""
         with self._archive.open(self._sheet_part) as handle:
             head = handle.read(4096).decode("utf-8", "replace")
+        root = re.search(r"<(\w+:)?worksheet[\s>]", head)
+        self._prefix = root.group(1) or "" if root else ""
         match = re.search(r'<(?:\w+:)?dimension ref="[A-Z]*\d*:?[A-Z]*(\d+)"', head)
-        return int(match.group(1)) if match else None
+        self.total_rows = int(match.group(1)) if match else None
 
     def _date(self, serial: float) -> datetime.date | datetime.datetime:
-        moment = self._epoch + datetime.timedelta(days=serial)
+        # Rounded to the millisecond, as Excel shows it: 10:00 is stored as 0.41666666666666669.
+        moment = self._epoch + datetime.timedelta(milliseconds=round(serial * 86_400_000))
         return moment.date() if serial.is_integer() else moment
 
     def rows(self) -> Iterator[SourceRow]:
@@ -235,62 +243,74 @@ class StreamingXlsxRoster(Roster):
         ready: list[SourceRow] = []
         cells: list[CellValue] = []
         text: list[str] = []
-        # The cell being read: its column, type and style; whether character data is collected.
-        current: dict[str, Any] = {"column": 0, "type": "n", "style": 0, "row": 0, "collect": False}
-        row_tag, cell_tag, value_tag = f"{MAIN} row", f"{MAIN} c", f"{MAIN} v"
-        text_tag, phonetic_tag = f"{MAIN} t", f"{MAIN} rPh"
-        phonetic = [0]
+        collect_text = text.append
+        # The cell being read: its column, type and style; the row; whether text is being collected.
+        column, kind, style, row_number, collecting, phonetic = 0, "n", 0, 0, False, 0
+        prefix = self._prefix
+        cell_tag, value_tag, text_tag, row_tag, phonetic_tag = (
+            prefix + name for name in ("c", "v", "t", "row", "rPh")
+        )
+        columns: dict[str, int] = {}
 
         def start(tag: str, attributes: dict[str, str]) -> None:
+            nonlocal column, kind, style, row_number, collecting, phonetic
             if tag == cell_tag:
                 reference = attributes.get("r")
-                current["column"] = column_index(reference) if reference else len(cells)
-                current["type"] = attributes.get("t", "n")
-                current["style"] = int(attributes.get("s", "0"))
+                if reference:
+                    letters = reference.rstrip("0123456789")
+                    column = columns.get(letters, -1)
+                    if column < 0:
+                        column = columns[letters] = column_index(letters)
+                else:
+                    column = len(cells)
+                kind = attributes.get("t", "n")
+                style = int(attributes.get("s", 0))
                 text.clear()
-            elif tag == value_tag or (tag == text_tag and not phonetic[0]):
-                current["collect"] = True
+            elif tag == value_tag or (tag == text_tag and not phonetic):
+                collecting = True
             elif tag == row_tag:
                 reference = attributes.get("r")
-                current["row"] = int(reference) if reference else current["row"] + 1
+                row_number = int(reference) if reference else row_number + 1
                 cells.clear()
             elif tag == phonetic_tag:
-                phonetic[0] += 1
+                phonetic += 1
 
         def end(tag: str) -> None:
+            nonlocal collecting, phonetic
             if tag == cell_tag:
-                column = current["column"]
                 if column >= len(cells):
                     cells.extend([""] * (column + 1 - len(cells)))
-                cells[column] = convert(current["type"], "".join(text), current["style"])
-            elif tag == value_tag or tag == text_tag:
-                current["collect"] = False
+                cells[column] = convert("".join(text))
+            elif tag in (value_tag, text_tag):
+                collecting = False
             elif tag == row_tag:
-                ready.append(SourceRow(current["row"], list(cells)))
+                ready.append(SourceRow(row_number, cells.copy()))
             elif tag == phonetic_tag:
-                phonetic[0] -= 1
+                phonetic -= 1
 
         def collect(data: str) -> None:
-            if current["collect"]:
-                text.append(data)
+            if collecting:
+                collect_text(data)
 
-        def convert(kind: str, raw: str, style: int) -> CellValue:
+        def convert(raw: str) -> CellValue:
+            if kind == "n":
+                if not raw:
+                    return ""
+                number = float(raw)
+                if style and style < len(date_styles) and date_styles[style]:
+                    return to_date(number)
+                return number
             if kind == "s":
                 return strings[int(raw)] if raw else ""
             if kind in ("inlineStr", "str", "e"):
                 return raw
             if kind == "b":
                 return raw == "1"
-            if not raw:
-                return ""
-            if kind == "d":
+            if kind == "d" and raw:
                 return datetime.datetime.fromisoformat(raw)
-            number = float(raw)
-            if style < len(date_styles) and date_styles[style]:
-                return to_date(number)
-            return number
+            return raw
 
-        parser = expat.ParserCreate(namespace_separator=" ")
+        parser = expat.ParserCreate()
         parser.buffer_text = True
         parser.StartElementHandler = start
         parser.EndElementHandler = end

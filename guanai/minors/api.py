@@ -1,22 +1,29 @@
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from django.http import HttpRequest
-from ninja import Field, Query, Schema, Status
+from django.http import HttpRequest, StreamingHttpResponse
+from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
 
 from guanai import audit
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import Router, responses
 from guanai.core.errors import NotFoundError
 from guanai.core.masking import unmask_field
+from guanai.imports.models import ImportBatch
 from guanai.minors import display
-from guanai.minors.models import Minor
+from guanai.minors.exports import CONTENT_TYPES as EXPORT_CONTENT_TYPES
+from guanai.minors.exports import export_approval_decide, minors_export
+from guanai.minors.models import ExportApproval, Minor
 from guanai.minors.selectors import MinorFilters, minor_get, minor_list
 from guanai.minors.services import (
     ConsentInput,
     GuardianInput,
     MinorInput,
+    import_progress,
+    import_upload_store,
     minor_close,
+    minor_import_get,
+    minor_import_start,
     minor_register,
     minor_update,
     transfer_request_create,
@@ -294,7 +301,7 @@ def minors_create(request: HttpRequest, payload: MinorIn) -> Status[MinorDetailO
     return Status(201, _detail(minor_get(actor=actor, minor_id=minor.pk), actor))
 
 
-@router.get("/{minor_id}", response=responses(MinorDetailOut), operation_id="minors_get", summary="详情")
+@router.get("/{int:minor_id}", response=responses(MinorDetailOut), operation_id="minors_get", summary="详情")
 @requires(Permission.MINOR_VIEW)
 def minors_get(request: HttpRequest, minor_id: int) -> MinorDetailOut:
     actor = request_actor(request)
@@ -303,7 +310,9 @@ def minors_get(request: HttpRequest, minor_id: int) -> MinorDetailOut:
     return _detail(minor, actor)
 
 
-@router.patch("/{minor_id}", response=responses(MinorDetailOut), operation_id="minors_update", summary="修改")
+@router.patch(
+    "/{int:minor_id}", response=responses(MinorDetailOut), operation_id="minors_update", summary="修改"
+)
 @requires(Permission.MINOR_MANAGE)
 def minors_update(request: HttpRequest, minor_id: int, payload: MinorPatch) -> MinorDetailOut:
     actor = request_actor(request)
@@ -372,3 +381,211 @@ def minors_transfer_request(request: HttpRequest, payload: TransferIn) -> Status
         actor=request_actor(request), id_number=payload.id_number, reason=payload.reason
     )
     return Status(201, TransferOut(id=transfer.pk, to_county=transfer.to_region_id, state=transfer.state))
+
+
+# --- Exports and their approvals (guanai.minors.exports) ---------------------------------------------
+
+
+class ExportFilterIn(Schema):
+    region: str | None = None
+    categories: int = Field(0, ge=0)
+    needs: int = Field(0, ge=0)
+    risk_level: Literal["low", "medium", "high"] | None = None
+    gender: Literal["male", "female"] | None = None
+    min_age: int | None = Field(None, ge=0, le=17)
+    max_age: int | None = Field(None, ge=0, le=17)
+    school: str | None = Field(None, max_length=100)
+    status: Literal["active", "closed", "aged_out", "all"] = "active"
+    verification_overdue: bool = False
+    q: str | None = Field(None, max_length=50)
+    sort: Literal["name", "-name", "age", "-age", "updated", "-updated", "risk"] = "name"
+
+
+class ExportIn(Schema):
+    filters: ExportFilterIn = Field(default_factory=lambda: ExportFilterIn.model_validate({}))
+    format: Literal["xlsx", "csv"] = "xlsx"
+    approval_id: int | None = Field(
+        None, description="已批准的导出申请编号；给出时按申请时的筛选条件和格式导出，只能用一次"
+    )
+
+
+class ExportApprovalOut(Schema):
+    id: int
+    state: Literal["pending", "approved", "declined", "used"]
+    rows: int
+    format: str
+    region_code: str
+
+
+def _approval_out(approval: ExportApproval) -> ExportApprovalOut:
+    return ExportApprovalOut(
+        id=approval.pk,
+        state=approval.state,  # type: ignore[arg-type]
+        rows=approval.row_count,
+        format=approval.file_format,
+        region_code=approval.region_id,
+    )
+
+
+EXPORT_FILE_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "导出文件（身份证号、住址脱敏，带导出人水印）",
+            "content": {
+                content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for content_type in EXPORT_CONTENT_TYPES.values()
+            },
+        }
+    }
+}
+
+
+@router.post(
+    "/exports",
+    response=responses(ExportApprovalOut, status=202),
+    operation_id="minors_export",
+    summary="导出筛选结果（超过 1000 行须上级审批）",
+    description=(
+        "按筛选条件导出 .xlsx 或 .csv，流式返回文件。超过 1000 行且未给出已批准的申请时不导出，"
+        "返回 202 和新提交（或已在等待）的导出申请；上一级管理员批准后，带 approval_id 再次调用即可导出一次。"
+    ),
+    openapi_extra=EXPORT_FILE_RESPONSE,
+)
+@requires(Permission.MINOR_EXPORT)
+def minors_export_file(request: HttpRequest, payload: ExportIn) -> Any:
+    query = payload.filters.model_dump()
+    query["status"] = None if payload.filters.status == "all" else payload.filters.status
+    result = minors_export(
+        actor=request_actor(request),
+        filters=MinorFilters(**query),
+        file_format=payload.format,
+        approval_id=payload.approval_id,
+        request=request,
+    )
+    if isinstance(result, ExportApproval):
+        return Status(202, _approval_out(result))
+    response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(
+    "/exports/{approval_id}/approve",
+    response=responses(ExportApprovalOut),
+    operation_id="minors_export_approve",
+    summary="批准下级的导出申请",
+    description="审批人所在区划须严格包含申请人所在区划（上一级或更高）；不能审批本级或他人辖区的申请。",
+)
+@requires(Permission.EXPORT_APPROVE)
+def minors_export_approve(request: HttpRequest, approval_id: int) -> ExportApprovalOut:
+    approval = export_approval_decide(
+        actor=request_actor(request), approval_id=approval_id, approve=True, request=request
+    )
+    return _approval_out(approval)
+
+
+@router.post(
+    "/exports/{approval_id}/decline",
+    response=responses(ExportApprovalOut),
+    operation_id="minors_export_decline",
+    summary="拒绝下级的导出申请",
+)
+@requires(Permission.EXPORT_APPROVE)
+def minors_export_decline(request: HttpRequest, approval_id: int) -> ExportApprovalOut:
+    approval = export_approval_decide(
+        actor=request_actor(request), approval_id=approval_id, approve=False, request=request
+    )
+    return _approval_out(approval)
+
+
+# --- Roster imports (guanai.minors.importing, run by guanai.minors.tasks) --------------------------
+
+
+class ImportErrorOut(Schema):
+    row: int = Field(..., description="Excel 行号")
+    column: str = Field(..., description="出错列的表头文字")
+    code: str
+    message: str
+
+
+class ImportBatchOut(Schema):
+    id: int
+    status: Literal["pending", "running", "succeeded", "failed"]
+    dry_run: bool
+    file_name: str
+    region_code: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    error_count: int
+    errors: list[ImportErrorOut] = Field(..., description="被拒绝的行，最多保留前 5000 条")
+    message: str
+    progress_rows: int | None = Field(None, description="进行中：已读取的数据行")
+    progress_total: int | None = Field(None, description="进行中：表中的数据行（未知时为空）")
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+def _batch_out(batch: ImportBatch) -> ImportBatchOut:
+    progress = import_progress(batch_id=batch.pk) if batch.finished_at is None else None
+    return ImportBatchOut(
+        id=batch.pk,
+        status=batch.status,  # type: ignore[arg-type]
+        dry_run=batch.is_dry_run,
+        file_name=batch.file_name,
+        region_code=batch.region_id,
+        rows=batch.rows,
+        created=batch.created,
+        updated=batch.updated,
+        unchanged=batch.unchanged,
+        error_count=batch.error_count,
+        errors=[ImportErrorOut(**error) for error in batch.errors],
+        message=batch.message,
+        progress_rows=progress[0] if progress else None,
+        progress_total=progress[1] if progress else None,
+        created_at=batch.created_at,
+        finished_at=batch.finished_at,
+    )
+
+
+@router.post(
+    "/imports",
+    response=responses(ImportBatchOut, status=202),
+    operation_id="minors_import",
+    summary="导入花名册（.xlsx、.xls、.csv）",
+    description=(
+        "上传花名册导入到指定区划（县、乡镇或村）。dry_run 为真时只检查、不写入，计数表示将会如何。"
+        "返回导入批次；没有消息队列时已处理完毕，否则用 GET /imports/{id} 查看进度和结果。"
+    ),
+)
+@requires(Permission.MINOR_IMPORT)
+def minors_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    region: Form[str],
+    dry_run: Form[bool] = False,
+) -> Status[ImportBatchOut]:
+    actor = request_actor(request)
+    token = import_upload_store(actor=actor, upload=file, region_code=region)
+    batch = minor_import_start(
+        actor=actor,
+        token=token,
+        file_name=file.name or "",
+        region_code=region,
+        dry_run=dry_run,
+        keep_file=False,
+    )
+    return Status(202, _batch_out(minor_import_get(actor=actor, batch_id=batch.pk)))
+
+
+@router.get(
+    "/imports/{batch_id}",
+    response=responses(ImportBatchOut),
+    operation_id="minors_import_get",
+    summary="导入批次的进度与结果",
+)
+@requires(Permission.MINOR_IMPORT)
+def minors_import_get(request: HttpRequest, batch_id: int) -> ImportBatchOut:
+    return _batch_out(minor_import_get(actor=request_actor(request), batch_id=batch_id))

@@ -422,7 +422,7 @@ class _Generator:
             is_sealed=is_sealed,
         )
         child = _Child(minor=minor, birthplace=birthplace)
-        child.guardians = self.guardians(minor, surname, categories, village)
+        child.guardians = self.guardians(minor, surname, categories, facts, village)
         if self.chance(0.9):
             child.consents = [self.consent(minor, age, child.guardians[0], verified)]
         return child
@@ -552,45 +552,41 @@ class _Generator:
             return f"{county}职业技术学校", grade
         return f"{county}{self.pick(('中学', '第二中学', '第三中学'))}", grade
 
-    def guardians(self, minor: Minor, surname: str, categories: int, village: _Village) -> list[Guardian]:
-        def person(relationship: str, *, same_surname: bool, woman: bool, **extra: Any) -> Guardian:
-            family = surname if same_surname else self.surname()
+    def guardians(
+        self, minor: Minor, surname: str, categories: int, facts: dict[str, str], village: _Village
+    ) -> list[Guardian]:
+        def person(relationship: str, **extra: Any) -> Guardian:
+            # The father's side carries the child's surname.
+            family = surname if relationship in {"父亲", "祖父"} else self.surname()
+            woman = relationship in {"母亲", "祖母", "外祖母"}
             given = self.given_name(WOMAN_CHARACTERS if woman else MAN_CHARACTERS, two_characters=0.6)
             return Guardian(minor=minor, name=family + given, relationship=relationship, **extra)
 
-        grandparents = (
-            ("祖父", True, False),
-            ("祖母", False, True),
-            ("外祖父", False, False),
-            ("外祖母", False, True),
-        )
-        if categories & Category.UNSUPPORTED:
-            relationship, same, woman = grandparents[self.rng.randrange(4)]
-            carer = person(
-                relationship, same_surname=same, woman=woman, phone=self.phone(village, landline=0.3)
-            )
+        grandparent = self.pick(("祖父", "祖母", "外祖父", "外祖母"))
+        if categories & (Category.UNSUPPORTED | Category.PLIGHT_GUARDIANSHIP):
+            # The parents cannot or do not care for the child: a grandparent does.
+            carer = person(grandparent, phone=self.phone(village, landline=0.3))
             if self.chance(0.3):
                 carer.can_care, carer.care_note = False, "年老体弱，照护能力有限"
-            return [carer]
+            if categories & Category.UNSUPPORTED or self.chance(0.5):
+                return [carer]
+            parent = person(self.pick(("父亲", "母亲")), phone=self.mobile(), can_care=False)
+            parent.care_note = "未履行监护职责"
+            return [carer, parent]
         if categories & Category.LEFT_BEHIND:
-            # The parents away entrust the child to a grandparent (委托照护, 未成年人保护法 art.22).
-            relationship, same, woman = grandparents[self.rng.randrange(4)]
-            carer = person(
-                relationship,
-                same_surname=same,
-                woman=woman,
-                phone=self.phone(village, landline=0.2),
-                is_entrusted_carer=True,
-            )
+            # A parent working away entrusts the child to a grandparent (委托照护, 未成年人保护法 art.22).
+            carer = person(grandparent, phone=self.phone(village, landline=0.2), is_entrusted_carer=True)
             if self.chance(0.1):
                 carer.can_care, carer.care_note = False, "年逾七旬，身体欠佳"
-            parent = person("父亲", same_surname=True, woman=False, phone=self.mobile())
-            if self.chance(0.4):
-                parent = person("母亲", same_surname=False, woman=True, phone=self.mobile())
-            return [carer, parent]
-        mother = person("母亲", same_surname=False, woman=True, phone=self.mobile())
+            away = [
+                relationship
+                for relationship, key in (("父亲", "father_situation"), ("母亲", "mother_situation"))
+                if facts.get(key, "").endswith("务工")
+            ]
+            return [carer, person(self.pick(away or ["父亲"]), phone=self.mobile())]
+        mother = person("母亲", phone=self.mobile())
         if self.chance(0.5):
-            return [mother, person("父亲", same_surname=True, woman=False, phone=self.mobile())]
+            return [mother, person("父亲", phone=self.mobile())]
         return [mother]
 
     def consent(self, minor: Minor, age: int, guardian: Guardian, verified: datetime.date) -> Consent:

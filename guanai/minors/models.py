@@ -98,6 +98,28 @@ class Minor(RegionScoped, models.Model):
             models.Index(fields=["name_pinyin", "birth_date"], name="minor_pinyin_birth"),
             models.Index(fields=["status", "birth_date"], name="minor_status_birth"),
             models.Index(fields=["status", "last_verified_on"], name="minor_status_verified"),
+            # Every column the list filters and sorts on, so that the page of ids is found by an
+            # index-only scan of the region's range (filters evaluated in the index, no heap visit per
+            # child); only the 50 rows of the page are then read. Sealed records are never listed.
+            # Measured in bench/bench_minor_list.py.
+            models.Index(
+                fields=[
+                    "region",
+                    "name_pinyin",
+                    "id",
+                    "name",
+                    "name_initials",
+                    "categories",
+                    "needs",
+                    "status",
+                    "risk_level",
+                    "gender",
+                    "birth_date",
+                    "last_verified_on",
+                ],
+                condition=Q(is_sealed=False),
+                name="minor_list_covering",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

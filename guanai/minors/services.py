@@ -509,3 +509,133 @@ def duplicate_dismiss(*, actor: Actor, flag_id: int, request: Any = None) -> Dup
         request=request,
     )
     return flag
+
+
+# --- Roster import runs, for the import pages and the API (the import itself: guanai.minors.importing) ---
+
+IMPORT_UPLOAD_MAX_BYTES = 100 * 1024 * 1024
+IMPORT_FILE_RETENTION = datetime.timedelta(days=1)
+IMPORT_PROGRESS_SECONDS = 6 * 3600
+
+
+def import_directory() -> Any:
+    """Where uploaded rosters and error reports wait, under the private media root (never served)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    directory = Path(settings.MEDIA_ROOT) / "imports" / "minors"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def import_upload_path(token: str) -> Any:
+    if not token.isalnum():
+        raise NotFoundError()
+    return import_directory() / f"upload-{token}"
+
+
+def import_error_report_path(batch_id: int) -> Any:
+    return import_directory() / f"errors-{int(batch_id)}.xlsx"
+
+
+def import_upload_store(*, actor: Actor, upload: Any, region_code: str) -> str:
+    """Keep an uploaded roster for the steps that follow (mapping, dry run, import); returns its token.
+    The region is checked now, so that a roster for a region out of scope is refused at once."""
+    import secrets
+
+    _require(actor, Permission.MINOR_IMPORT)
+    _import_scope(actor, region_code)
+    size = getattr(upload, "size", None)
+    if size is not None and size > IMPORT_UPLOAD_MAX_BYTES:
+        raise ValidationFailed(fields={"file": [_("文件超过 100 MB，请分成几个文件导入")]})
+    token = secrets.token_hex(16)
+    with open(import_upload_path(token), "wb") as stored:
+        for chunk in (
+            upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
+        ):
+            stored.write(chunk)
+    return token
+
+
+def _import_scope(actor: Actor, region_code: str) -> str:
+    try:
+        code = region_codes.normalise_code(region_code)
+    except ValueError as error:
+        raise ValidationFailed(fields={"region": [_("区划代码应为 6、9 或 12 位数字")]}) from error
+    if actor.region_code is None or not region_codes.is_within(code, actor.region_code):
+        raise NotFoundError()
+    if region_codes.level_of(code) < RegionLevel.COUNTY or not Region.objects.filter(code=code).exists():
+        raise ValidationFailed(fields={"region": [_("请选择县、乡镇（街道）或村（社区）")]})
+    return code
+
+
+def minor_import_start(
+    *,
+    actor: Actor,
+    token: str,
+    file_name: str,
+    region_code: str,
+    dry_run: bool,
+    mapping: dict[str, int] | None = None,
+    keep_file: bool = True,
+) -> Any:
+    """An ImportBatch for the stored roster `token`, and its run queued (at once without a broker).
+    Returns the batch; the run fills in its status, counts and refused rows."""
+    from guanai.imports.models import ImportBatch
+    from guanai.minors import tasks
+
+    _require(actor, Permission.MINOR_IMPORT)
+    code = _import_scope(actor, region_code)
+    if not import_upload_path(token).exists():
+        raise NotFoundError(_("上传的文件已过期，请重新上传"))
+    batch = ImportBatch.objects.create(
+        kind="minors",
+        region_id=code,
+        created_by=actor.user,
+        file_name=file_name[:255],
+        is_dry_run=dry_run,
+    )
+    user_id = actor.user.pk if actor.user is not None else None
+    assignment_id = actor.assignment.pk if actor.assignment is not None else None
+    transaction.on_commit(
+        lambda: tasks.import_roster.delay(
+            batch_id=batch.pk,
+            user_id=user_id,
+            assignment_id=assignment_id,
+            token=token,
+            region_code=code,
+            dry_run=dry_run,
+            mapping=mapping,
+            keep_file=keep_file,
+        )
+    )
+    return batch
+
+
+def minor_import_get(*, actor: Actor, batch_id: int) -> Any:
+    """One import batch of the registry, if it concerns a region inside the actor's."""
+    from guanai.imports.models import ImportBatch
+
+    _require(actor, Permission.MINOR_IMPORT)
+    batch = ImportBatch.objects.visible_to(actor).filter(pk=batch_id, kind="minors").first()
+    if batch is None:
+        raise NotFoundError()
+    return batch
+
+
+def import_progress(*, batch_id: int) -> tuple[int, int | None] | None:
+    """Rows read so far and rows in the sheet (if known) of a running import. Kept in the cache, since
+    the rows themselves are written in one transaction the page cannot look into."""
+    from django.core.cache import cache
+
+    value = cache.get(f"guanai:minors-import:{int(batch_id)}")
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0]), value[1]
+    return None
+
+
+def import_progress_set(*, batch_id: int, read: int, total: int | None) -> None:
+    from django.core.cache import cache
+
+    cache.set(f"guanai:minors-import:{int(batch_id)}", (read, total), IMPORT_PROGRESS_SECONDS)

@@ -19,3 +19,79 @@ def daily_care() -> dict[str, int]:
     due = minors_verification_due().count()
     logger.info("minors: %d aged out, %d verifications due", closed, due)
     return {"aged_out": closed, "verification_due": due}
+
+
+@shared_task(name="minors.import_roster")
+def import_roster(
+    *,
+    batch_id: int,
+    user_id: int | None,
+    assignment_id: int | None,
+    token: str,
+    region_code: str,
+    dry_run: bool,
+    mapping: dict[str, int] | None = None,
+    keep_file: bool = True,
+) -> dict[str, object]:
+    """Run one queued roster import (`services.minor_import_start`): the batch record gets its status,
+    counts and refused rows; the progress goes to the cache for the page to poll; a workbook of the
+    refused rows is written for download. Idempotent: a batch that is no longer pending is left alone."""
+    from guanai.accounts.models import User
+    from guanai.accounts.selectors import actor_for_user
+    from guanai.core.errors import DomainError
+    from guanai.imports.models import ImportBatch
+    from guanai.imports.reading import RosterReadError
+    from guanai.minors.importing import minor_roster_import, write_error_report
+    from guanai.minors.services import (
+        import_error_report_path,
+        import_progress_set,
+        import_upload_path,
+    )
+
+    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).first()
+    if batch is None:
+        return {"batch_id": batch_id, "status": "skipped"}
+    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+    actor = actor_for_user(user, assignment_id=assignment_id) if user is not None else None
+    path = import_upload_path(token)
+
+    def progress(read: int, total: int | None) -> None:
+        import_progress_set(batch_id=batch_id, read=read, total=total)
+
+    try:
+        result = minor_roster_import(
+            actor=actor,
+            path_or_file=str(path),
+            region_code=region_code,
+            dry_run=dry_run,
+            progress=progress,
+            mapping=mapping,
+            batch=batch,
+        )
+        if result.errors:
+            write_error_report(result, str(path), import_error_report_path(batch_id))
+    except (RosterReadError, DomainError) as error:
+        # The batch says FAILED with the reason; nothing of the file was kept.
+        logger.info("minors import %s failed: %s", batch_id, error)
+        return {"batch_id": batch_id, "status": "failed"}
+    finally:
+        if not keep_file:
+            path.unlink(missing_ok=True)
+    counts = {key: value for key, value in result.as_json().items() if key != "errors"}
+    return {"batch_id": batch_id, "status": "succeeded", **counts}
+
+
+@shared_task(name="minors.purge_import_files")
+def purge_import_files() -> int:
+    """Uploaded rosters and error reports hold personal data: removed a day after they were written."""
+    import time
+
+    from guanai.minors.services import IMPORT_FILE_RETENTION, import_directory
+
+    limit = time.time() - IMPORT_FILE_RETENTION.total_seconds()
+    removed = 0
+    for path in import_directory().iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

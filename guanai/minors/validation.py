@@ -7,11 +7,13 @@ Each raises FieldError(field, code, message) with a Chinese message; callers tur
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 from guanai.minors.vocabulary import Category, Gender
@@ -45,7 +47,7 @@ def clean_id_number(raw: str) -> str:
             _("身份证号被 Excel 存成了科学计数法，末几位已丢失，请将该列设为文本后重新填写"),
         )
     try:
-        return str(ric.validate(value))
+        return _validated_ric(value)
     except StdnumError as error:
         reasons = {
             "InvalidLength": _("身份证号应为 18 位"),
@@ -55,6 +57,33 @@ def clean_id_number(raw: str) -> str:
         }
         message = reasons.get(type(error).__name__, _("身份证号不正确"))
         raise FieldError("id_number", "id_number_invalid", str(message)) from error
+
+
+
+def _validated_ric(value: str) -> str:
+    """`stdnum.cn.ric.validate`, step by step, with the birth-place lookup remembered per county code
+    and birth year: stdnum searches its code list for every number (~65 µs), a roster import checks
+    100,000 numbers from a few dozen counties."""
+    number = ric.compact(value)
+    if len(number) != 18:
+        raise InvalidLength()
+    if not number[:-1].isascii() or not number[:-1].isdigit():
+        raise InvalidFormat()
+    if number[-1] != ric.calc_check_digit(number):
+        raise InvalidChecksum()
+    birth_date = ric.get_birth_date(number)
+    if not _is_birth_place(number[:6], birth_date.year):
+        raise InvalidComponent()
+    return number
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_birth_place(county: str, year: int) -> bool:
+    try:
+        ric.get_birth_place(f"{county}{year:04d}0101" + "0000")
+    except StdnumError:
+        return False
+    return True
 
 
 def id_birth_date(id_number: str) -> datetime.date:

@@ -20,6 +20,7 @@ class NavigationItem:
 
 MODULES = [
     NavigationItem(_("首页"), "web:home", Permission.SIGNED_IN, ""),
+    NavigationItem(_("困难青少年"), "minors:list", Permission.MINOR_VIEW, "minors"),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),

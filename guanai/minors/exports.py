@@ -1,0 +1,377 @@
+"""Exporting the filtered registry list to .xlsx and .csv (issue 4 point 7; 儿童个人信息网络保护规定 art.15).
+
+What a file holds is what the list page shows: the name as `display.shown_name` gives it, and the ID
+number and address masked. Exports are never unmasked — a value in the clear leaves the server only
+through the audited unmask of one field of one record. Every file carries a watermark (who exported
+it, when) above and below the rows and in the workbook's properties, and every cell goes through
+`neutralise_cell`, so a value such as =HYPERLINK(...) stays text.
+
+More than EXPORT_APPROVAL_THRESHOLD rows need an approval by an administrator one level up (the
+approver's region strictly contains the requester's). Without one, the export is refused and a request
+for approval is filed (or the pending one reused); approved, it allows one export of the same filters by
+the same person in the same region. Every export and every refusal is an audit event "minors.export".
+
+Files are produced in constant memory: the rows are read in chunks from the database; CSV is written
+as it is read; a workbook is written by openpyxl's write-only mode into a temporary file, which is then
+sent in chunks and removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from guanai import audit
+from guanai.audit.services import Outcome
+from guanai.core.access import Actor, Permission
+from guanai.core.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailed,
+)
+from guanai.imports.cells import neutralise_cell
+from guanai.minors import display
+from guanai.minors.models import ExportApproval, Minor
+from guanai.minors.selectors import MinorFilters, minor_list
+from guanai.minors.vocabulary import Gender, RiskLevel, Status
+
+EXPORT_APPROVAL_THRESHOLD = 1000
+EXPORT_ACTION = "minors.export"
+# An approved export may have grown by this much since it was approved (registrations meanwhile).
+APPROVAL_ROW_MARGIN = 0.1
+ROWS_PER_QUERY = 2000
+FILE_CHUNK_BYTES = 64 * 1024
+CSV_ROWS_PER_CHUNK = 500
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONTENT_TYPES = {"xlsx": XLSX_CONTENT_TYPE, "csv": "text/csv; charset=utf-8"}
+FORMATS = tuple(CONTENT_TYPES)
+COLUMN_WIDTHS = (10, 6, 12, 6, 22, 18, 15, 30, 20, 8, 30, 16, 8, 10, 12)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A file ready to be sent: its chunks are produced as they are read."""
+
+    filename: str
+    content_type: str
+    rows: int
+    chunks: Iterator[bytes]
+
+
+# --- Filters as stored in an approval ----------------------------------------------------------------
+
+
+def filters_to_json(filters: MinorFilters) -> dict[str, Any]:
+    return dataclasses.asdict(filters)
+
+
+def filters_from_json(data: dict[str, Any]) -> MinorFilters:
+    known = {field.name for field in dataclasses.fields(MinorFilters)}
+    return MinorFilters(**{key: value for key, value in data.items() if key in known})
+
+
+# --- Exporting --------------------------------------------------------------------------------------
+
+
+def minors_export(
+    *,
+    actor: Actor,
+    filters: MinorFilters,
+    file_format: str,
+    approval_id: int | None = None,
+    request: Any = None,
+    threshold: int | None = None,
+) -> ExportFile | ExportApproval:
+    """The filtered list as a file, or — above `threshold` rows without an approval — the pending
+    ExportApproval filed for it (the export itself is refused and recorded as such).
+
+    With `approval_id`, the approval's own filters and format are exported (`filters` and
+    `file_format` are ignored): it must be approved and have been requested by this user in their
+    current region; it is used up by the export.
+    """
+    threshold = EXPORT_APPROVAL_THRESHOLD if threshold is None else threshold
+    try:
+        if not actor.has(Permission.MINOR_EXPORT):
+            raise PermissionDeniedError()
+        if approval_id is None and file_format not in FORMATS:
+            raise ValidationFailed(fields={"format": [_("导出格式应为 xlsx 或 csv")]})
+        with transaction.atomic():
+            approval = None
+            if approval_id is not None:
+                approval = _approval_to_use(actor=actor, approval_id=approval_id)
+                filters, file_format = filters_from_json(approval.filters), approval.file_format
+            minors = minor_list(actor=actor, filters=filters)
+            rows = minors.count()
+            if approval is not None and rows > approval.row_count * (1 + APPROVAL_ROW_MARGIN):
+                # What was approved is a list of about that size, not whatever the filters match today.
+                raise ConflictError(
+                    _("批准时共 %(approved)d 行，现在为 %(rows)d 行，请重新申请导出")
+                    % {"approved": approval.row_count, "rows": rows}
+                )
+            if approval is None and rows > threshold:
+                pending = _approval_request(actor=actor, filters=filters, file_format=file_format, rows=rows)
+                audit.record(
+                    actor=actor,
+                    action=EXPORT_ACTION,
+                    outcome=Outcome.DENIED,
+                    request=request,
+                    detail={"rows": rows, "format": file_format, "approval_id": pending.pk},
+                )
+                return pending
+            detail: dict[str, Any] = {"rows": rows, "format": file_format}
+            if approval is not None:
+                approval.state, approval.used_at = ExportApproval.State.USED, timezone.now()
+                approval.save(update_fields=["state", "used_at"])
+                detail["approval_id"] = approval.pk
+            audit.record(actor=actor, action=EXPORT_ACTION, request=request, detail=detail)
+    except DomainError as refusal:
+        # Recorded outside the rolled-back transaction, so the refusal stays in the trail.
+        audit.record(
+            actor=actor,
+            action=EXPORT_ACTION,
+            outcome=Outcome.DENIED,
+            request=request,
+            detail={"rows": 0, "format": file_format if file_format in FORMATS else "", "code": refusal.code},
+        )
+        raise
+    exported_at = timezone.localtime()
+    mark = watermark(actor, exported_at)
+    language = translation.get_language()
+    write = _xlsx_chunks if file_format == "xlsx" else _csv_chunks
+    return ExportFile(
+        filename=f"minors-{exported_at:%Y%m%d-%H%M%S}.{file_format}",
+        content_type=CONTENT_TYPES[file_format],
+        rows=rows,
+        chunks=write(minors, actor=actor, watermark=mark, language=language),
+    )
+
+
+def watermark(actor: Actor, moment: datetime.datetime) -> str:
+    user = actor.user
+    who = user.get_username() if user is not None else ""
+    display_name = getattr(user, "display_name", "") if user is not None else ""
+    if display_name:
+        who = f"{who}（{display_name}）"
+    return _("导出人：%(who)s　导出时间：%(when)s　仅限工作使用，不得外传") % {
+        "who": who,
+        "when": f"{moment:%Y年%m月%d日 %H:%M}",
+    }
+
+
+def _approval_to_use(*, actor: Actor, approval_id: int) -> ExportApproval:
+    approval = (
+        ExportApproval.objects.select_for_update()
+        .filter(pk=approval_id, requested_by_id=getattr(actor.user, "pk", None), region_id=actor.region_code)
+        .first()
+    )
+    if approval is None:
+        raise NotFoundError()
+    if approval.state != ExportApproval.State.APPROVED:
+        raise ConflictError(
+            _("该导出申请%(state)s，不能导出") % {"state": ExportApproval.State(approval.state).label}
+        )
+    return approval
+
+
+def _approval_request(*, actor: Actor, filters: MinorFilters, file_format: str, rows: int) -> ExportApproval:
+    """The pending request of this person for these filters, or a new one."""
+    if actor.user is None or actor.region_code is None:
+        raise PermissionDeniedError()
+    wanted = filters_to_json(filters)
+    pending = ExportApproval.objects.filter(
+        requested_by=actor.user,
+        region_id=actor.region_code,
+        file_format=file_format,
+        state=ExportApproval.State.PENDING,
+    )
+    for approval in pending:
+        if approval.filters == wanted:
+            if approval.row_count != rows:
+                approval.row_count = rows
+                approval.save(update_fields=["row_count"])
+            return approval
+    return ExportApproval.objects.create(
+        requested_by=actor.user,
+        region_id=actor.region_code,
+        filters=wanted,
+        file_format=file_format,
+        row_count=rows,
+    )
+
+
+# --- Approvals -----------------------------------------------------------------------------------
+
+
+def export_approvals_mine(*, actor: Actor) -> QuerySet[ExportApproval]:
+    """The actor's own requests in their current region, newest first."""
+    if not actor.has(Permission.MINOR_EXPORT) or actor.user is None:
+        raise PermissionDeniedError()
+    return ExportApproval.objects.filter(requested_by=actor.user, region_id=actor.region_code).select_related(
+        "decided_by"
+    )
+
+
+def export_approvals_to_decide(*, actor: Actor) -> QuerySet[ExportApproval]:
+    """Pending requests made strictly below the approver's region, oldest first."""
+    if not actor.has(Permission.EXPORT_APPROVE):
+        raise PermissionDeniedError()
+    return (
+        ExportApproval.objects.to_decide_by(actor)
+        .filter(state=ExportApproval.State.PENDING)
+        .select_related("requested_by", "region")
+        .order_by("created_at", "id")
+    )
+
+
+@transaction.atomic
+def export_approval_decide(
+    *, actor: Actor, approval_id: int, approve: bool, request: Any = None
+) -> ExportApproval:
+    """Approve or decline a request made one level (or more) below the approver's region. A request
+    made in the approver's own region, or in another branch, answers 404 as if it did not exist."""
+    if not actor.has(Permission.EXPORT_APPROVE):
+        raise PermissionDeniedError()
+    approval = ExportApproval.objects.to_decide_by(actor).select_for_update().filter(pk=approval_id).first()
+    if approval is None:
+        raise NotFoundError()
+    if actor.user is not None and approval.requested_by_id == actor.user.pk:
+        raise PermissionDeniedError(_("不能审批自己的导出申请"))
+    if approval.state != ExportApproval.State.PENDING:
+        raise ConflictError(
+            _("该导出申请%(state)s，不能再审批") % {"state": ExportApproval.State(approval.state).label}
+        )
+    approval.state = ExportApproval.State.APPROVED if approve else ExportApproval.State.DECLINED
+    approval.decided_by, approval.decided_at = actor.user, timezone.now()
+    approval.save(update_fields=["state", "decided_by", "decided_at"])
+    audit.record(
+        actor=actor,
+        action="export.approved" if approve else "export.declined",
+        target=approval,
+        detail={"rows": approval.row_count, "format": approval.file_format},
+        request=request,
+    )
+    return approval
+
+
+# --- Writing the files -----------------------------------------------------------------------------
+
+
+def headers() -> list[str]:
+    return [
+        _("姓名"),
+        _("性别"),
+        _("出生日期"),
+        _("年龄"),
+        _("公民身份号码"),
+        _("现居村（社区）"),
+        _("区划代码"),
+        _("现住址"),
+        _("就读学校"),
+        _("年级"),
+        _("类别"),
+        _("需求"),
+        _("风险等级"),
+        _("状态"),
+        _("最近年度核查"),
+    ]
+
+
+def _row_values(actor: Actor) -> Callable[[Minor], list[Any]]:
+    genders = {value: str(label) for value, label in Gender.choices}
+    risks = {value: str(label) for value, label in RiskLevel.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
+
+    def values(minor: Minor) -> list[Any]:
+        row = [
+            display.shown_name(minor, actor),
+            genders.get(minor.gender, minor.gender),
+            minor.birth_date.isoformat(),
+            display.age(minor),
+            display.masked_id_number(minor),
+            minor.region.name,
+            minor.region_id,
+            display.masked_address(minor),
+            minor.school,
+            minor.grade,
+            "、".join(display.category_labels(minor.categories)),
+            "、".join(display.need_labels(minor.needs)),
+            risks.get(minor.risk_level, minor.risk_level),
+            statuses.get(minor.status, minor.status),
+            minor.last_verified_on.isoformat() if minor.last_verified_on else "",
+        ]
+        return [neutralise_cell(value) for value in row]
+
+    return values
+
+
+def _rows(minors: QuerySet[Minor]) -> Iterator[Minor]:
+    return minors.iterator(chunk_size=ROWS_PER_QUERY)
+
+
+def _csv_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, language: str) -> Iterator[bytes]:
+    with translation.override(language):
+        values = _row_values(actor)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        # The byte order mark lets Excel and WPS open the file as UTF-8.
+        buffer.write("\ufeff")
+        writer.writerow([neutralise_cell(watermark)])
+        writer.writerow([neutralise_cell(text) for text in headers()])
+        for index, minor in enumerate(_rows(minors), start=1):
+            writer.writerow(values(minor))
+            if index % CSV_ROWS_PER_CHUNK == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        writer.writerow([neutralise_cell(watermark)])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _xlsx_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, language: str) -> Iterator[bytes]:
+    with translation.override(language):
+        descriptor, path = tempfile.mkstemp(prefix="guanai-export-", suffix=".xlsx")
+        os.close(descriptor)
+        try:
+            _write_workbook(path, minors, actor=actor, watermark=watermark)
+            with open(path, "rb") as written:
+                while chunk := written.read(FILE_CHUNK_BYTES):
+                    yield chunk
+        finally:
+            os.unlink(path)
+
+
+def _write_workbook(path: str, minors: QuerySet[Minor], *, actor: Actor, watermark: str) -> None:
+    values = _row_values(actor)
+    workbook = Workbook(write_only=True)
+    title = _("困难青少年名册")
+    workbook.properties.title = title
+    workbook.properties.creator = actor.user.get_username() if actor.user is not None else ""
+    workbook.properties.lastModifiedBy = workbook.properties.creator
+    workbook.properties.description = watermark
+    workbook.properties.subject = watermark
+    sheet = workbook.create_sheet(title)
+    sheet.oddHeader.center.text = watermark
+    sheet.oddFooter.center.text = watermark
+    for letter, width in zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS, strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.append([neutralise_cell(watermark)])
+    sheet.append([neutralise_cell(text) for text in headers()])
+    for minor in _rows(minors):
+        sheet.append(values(minor))
+    sheet.append([neutralise_cell(watermark)])
+    workbook.save(path)
