@@ -287,6 +287,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "verify the audit chain nightly": {"task": "audit.verify_chain", "schedule": datetime.timedelta(days=1)},
     "purge spent SMS codes": {"task": "accounts.purge_sms_codes", "schedule": datetime.timedelta(hours=6)},
+    "delete uploaded rosters and error workbooks after a day": {
+        "task": "minors.purge_import_files",
+        "schedule": datetime.timedelta(hours=6),
+    },
     "close aged-out minors, count verifications due": {
         "task": "minors.daily_care",
         "schedule": datetime.timedelta(days=1),

@@ -38,7 +38,6 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "minors.aged_out": _("年满18周岁自动结案"),
     "minors.export": _("导出名册"),
     "minors.import": _("导入花名册"),
-    "export.requested": _("申请导出审批"),
     "export.approved": _("批准导出"),
     "export.declined": _("拒绝导出"),
     # The audit trail itself

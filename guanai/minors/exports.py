@@ -9,7 +9,8 @@ it, when) above and below the rows and in the workbook's properties, and every c
 More than EXPORT_APPROVAL_THRESHOLD rows need an approval by an administrator one level up (the
 approver's region strictly contains the requester's). Without one, the export is refused and a request
 for approval is filed (or the pending one reused); approved, it allows one export of the same filters by
-the same person in the same region. Every export and every refusal is an audit event "minors.export".
+the same person in the same region, as long as the list has not grown by more than APPROVAL_ROW_MARGIN
+since. Every export and every refusal is an audit event "minors.export".
 
 Files are produced in constant memory: the rows are read in chunks from the database; CSV is written
 as it is read; a workbook is written by openpyxl's write-only mode into a temporary file, which is then

@@ -59,7 +59,6 @@ def clean_id_number(raw: str) -> str:
         raise FieldError("id_number", "id_number_invalid", str(message)) from error
 
 
-
 def _validated_ric(value: str) -> str:
     """`stdnum.cn.ric.validate`, step by step, with the birth-place lookup remembered per county code
     and birth year: stdnum searches its code list for every number (~65 µs), a roster import checks

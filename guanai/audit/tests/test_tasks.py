@@ -35,4 +35,9 @@ def test_spent_sms_codes_are_purged() -> None:
 
 def test_both_run_on_a_schedule() -> None:
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks == {"audit.verify_chain", "accounts.purge_sms_codes", "minors.daily_care"}
+    assert tasks == {
+        "audit.verify_chain",
+        "accounts.purge_sms_codes",
+        "minors.daily_care",
+        "minors.purge_import_files",
+    }
