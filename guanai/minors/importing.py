@@ -1103,6 +1103,7 @@ def _start_batch(
             created_by=actor.user if actor is not None else None,
             file_name=source_name(source)[:255],
         )
+    batch.kind, batch.region = IMPORT_KIND, region
     try:
         batch.file_digest = file_digest(source)
     except OSError as error:
