@@ -14,7 +14,7 @@ from guanai.minors import display
 from guanai.minors.exports import CONTENT_TYPES as EXPORT_CONTENT_TYPES
 from guanai.minors.exports import export_approval_decide, minors_export
 from guanai.minors.models import ExportApproval, Minor
-from guanai.minors.selectors import MinorFilters, minor_get, minor_list
+from guanai.minors.selectors import MinorFilters, minor_get, minor_list, minor_page
 from guanai.minors.services import (
     ConsentInput,
     GuardianInput,
@@ -287,7 +287,7 @@ def minors_list(request: HttpRequest, filters: Query[MinorFilter]) -> MinorPageO
     query = filters.model_dump(exclude={"limit", "offset"})
     query["status"] = None if filters.status == "all" else filters.status
     minors = minor_list(actor=actor, filters=MinorFilters(**query))
-    page = minors[filters.offset : filters.offset + filters.limit]
+    page = minor_page(minors, offset=filters.offset, limit=filters.limit)
     return MinorPageOut(count=minors.count(), items=[_out(minor, actor) for minor in page])
 
 

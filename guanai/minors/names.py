@@ -20,9 +20,23 @@ from pypinyin.constants import PHRASES_DICT
 _LONGEST_PHRASE = max(len(phrase) for phrase in PHRASES_DICT)
 
 
+# Surnames read differently from the character's common reading (曾 is zēng as a name, not céng).
+SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "区": "ou", "乐": "yue", "朴": "piao", "仇": "qiu", "查": "zha",
+    "盖": "ge", "覃": "qin", "缪": "miao", "尉": "yu", "种": "chong", "繁": "po", "黑": "he", "万俟": "moqi",
+    "尉迟": "yuchi", "长孙": "zhangsun", "单于": "chanyu",
+}  # fmt: skip
+
+
 def pinyin_forms(name: str) -> tuple[str, str]:
     """Full pinyin without tones or spaces, and the initials; lower case, letters only."""
     name = name.strip()
+    surname = next((s for s in (name[:2], name[:1]) if s in SURNAME_READINGS and len(name) > len(s)), "")
+    if surname:
+        reading = SURNAME_READINGS[surname]
+        full, initials = pinyin_forms(name[len(surname) :])
+        surname_initials = reading[0] if len(surname) == 1 else "".join(p[0] for p in _pypinyin(surname))
+        return (reading + full)[:200], (surname_initials + initials)[:50]
     syllables = _syllables(name) if not _contains_phrase(name) else _pypinyin(name)
     syllables = [syllable for syllable in syllables if syllable.isascii()]
     full = "".join(syllable.lower() for syllable in syllables if syllable.isalpha())

@@ -78,11 +78,21 @@ def _validated_ric(value: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _is_birth_place(county: str, year: int) -> bool:
+    """stdnum's list of county codes, or — for counties newer than that list (临平区 330113 and
+    钱塘区 330114 of 2021) — a county of the loaded 统计用区划代码."""
     try:
         ric.get_birth_place(f"{county}{year:04d}0101" + "0000")
-    except StdnumError:
-        return False
+    except (StdnumError, KeyError):
+        return _is_loaded_county(county)
     return True
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_loaded_county(county: str) -> bool:
+    from guanai.core.region_codes import RegionLevel
+    from guanai.regions.models import Region
+
+    return Region.objects.filter(code=county.ljust(12, "0"), level=RegionLevel.COUNTY).exists()
 
 
 def id_birth_date(id_number: str) -> datetime.date:

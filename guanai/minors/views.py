@@ -66,7 +66,7 @@ from guanai.minors.forms import (
 )
 from guanai.minors.importing import roster_preview, write_template
 from guanai.minors.models import ExportApproval, Minor
-from guanai.minors.selectors import MinorFilters, duplicate_flags_open, minor_get, minor_list
+from guanai.minors.selectors import MinorFilters, duplicate_flags_open, minor_get, minor_list, minor_rows
 from guanai.minors.services import (
     AlreadyRegistered,
     ConsentInput,
@@ -151,11 +151,11 @@ def minor_list_page(request: HttpRequest) -> HttpResponse:
     except (ValidationFailed, NotFoundError) as failure:
         error = failure.summary
         minors = minor_list(actor=actor)
-    page = Paginator(minors, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(minors.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
-        "rows": _rows(page.object_list, actor),
+        "rows": _rows(minor_rows(list(page.object_list)), actor),
         "error": error,
         "export_params": [
             (key, values) for key, values in request.GET.lists() if key not in {"page", "format"}

@@ -134,3 +134,39 @@ def test_the_gender_digit_of_any_real_id(sequence: int) -> None:
     real = id_number(sequence=sequence)
     assert clean_id_number(real) == real
     assert id_gender(real) == ("male" if sequence % 2 else "female")
+
+
+@pytest.mark.parametrize(
+    ("name", "forms"),
+    [
+        ("张三明", ("zhangsanming", "zsm")),
+        ("曾小明", ("zengxiaoming", "zxm")),
+        ("单丽", ("shanli", "sl")),
+        ("区美华", ("oumeihua", "omh")),
+        ("尉迟敬德", ("yuchijingde", "ycjd")),
+        ("曾", ("ceng", "c")),  # alone it is not read as a surname
+    ],
+)
+def test_pinyin_forms_read_surnames_as_surnames(name: str, forms: tuple[str, str]) -> None:
+    from guanai.minors.names import pinyin_forms
+
+    assert pinyin_forms(name) == forms
+
+
+@pytest.mark.django_db
+def test_counties_newer_than_stdnums_list_are_accepted_when_loaded(regions: None) -> None:
+    from guanai.regions.models import Region
+
+    linping = id_number(county="330113", birth="20220301", sequence=1)  # 临平区, created in 2021
+    with pytest.raises(FieldError):
+        clean_id_number(linping)
+    Region.objects.create(
+        code="330113000000", name="临平区", short_name="临平区", level=3, parent_id="330100000000"
+    )
+    from guanai.minors.validation import _is_birth_place, _is_loaded_county
+
+    _is_birth_place.cache_clear()
+    _is_loaded_county.cache_clear()
+    assert clean_id_number(linping) == linping
+    _is_birth_place.cache_clear()
+    _is_loaded_county.cache_clear()
