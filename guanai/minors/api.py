@@ -141,7 +141,7 @@ class MinorPageOut(Schema):
     items: list[MinorOut]
 
 
-class MinorFilter(Schema):
+class MinorFilterFields(Schema):
     region: str | None = None
     categories: int = Field(0, ge=0)
     needs: int = Field(0, ge=0)
@@ -154,6 +154,9 @@ class MinorFilter(Schema):
     verification_overdue: bool = False
     q: str | None = Field(None, max_length=50, description="姓名、拼音、首字母、身份证号或监护人电话")
     sort: Literal["name", "-name", "age", "-age", "updated", "-updated", "risk"] = "name"
+
+
+class MinorFilter(MinorFilterFields):
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)
 
@@ -386,19 +389,8 @@ def minors_transfer_request(request: HttpRequest, payload: TransferIn) -> Status
 # --- Exports and their approvals (guanai.minors.exports) ---------------------------------------------
 
 
-class ExportFilterIn(Schema):
-    region: str | None = None
-    categories: int = Field(0, ge=0)
-    needs: int = Field(0, ge=0)
-    risk_level: Literal["low", "medium", "high"] | None = None
-    gender: Literal["male", "female"] | None = None
-    min_age: int | None = Field(None, ge=0, le=17)
-    max_age: int | None = Field(None, ge=0, le=17)
-    school: str | None = Field(None, max_length=100)
-    status: Literal["active", "closed", "aged_out", "all"] = "active"
-    verification_overdue: bool = False
-    q: str | None = Field(None, max_length=50)
-    sort: Literal["name", "-name", "age", "-age", "updated", "-updated", "risk"] = "name"
+class ExportFilterIn(MinorFilterFields):
+    """The list's filters, as an export (or its approval) records them."""
 
 
 class ExportIn(Schema):
