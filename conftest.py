@@ -21,3 +21,12 @@ def personas(regions: None) -> dict[str, Any]:
 @pytest.fixture
 def clients(personas: dict[str, Any]) -> dict[str, Client]:
     return persona_clients(personas)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate limits count in the cache: every test starts with none spent (xdist workers run many tests
+    in one process, all from 127.0.0.1)."""
+    from django.core.cache import cache
+
+    cache.clear()
