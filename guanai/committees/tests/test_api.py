@@ -163,3 +163,16 @@ def test_the_detail_page_shows_who_changed_the_committee_to_admins_only(
     lawyer = clients["lawyer"].get(f"/committees/{committee.pk}/")  # sees the committee, not its history
     assert lawyer.status_code == 200
     assert 'id="audit-trail"' not in lawyer.content.decode()
+
+
+def test_the_next_page_keeps_the_filters(clients: dict[str, Client], committees: Any) -> None:
+    for index in range(60):
+        Committee.objects.create(region_id="330182001020", name=f"白沙学校关工委{index:02d}", kind="school")
+    html = (
+        clients["county_b_admin"]
+        .get("/committees/?kind=school&q=白沙", headers={"HX-Request": "true"})
+        .content
+    )
+    assert (
+        'href="/committees/?kind=school&amp;q=%E7%99%BD%E6%B2%99&amp;page=2" id="next-page"' in html.decode()
+    )
