@@ -60,13 +60,16 @@ def totp_confirm(*, actor: Actor, request: HttpRequest, token: str) -> list[str]
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     otp_login(request, device)
-    codes = recovery_codes_renew(user=user)
+    codes = recovery_codes_renew(actor=actor, request=request)
     audit.record(actor=actor, action="auth.second_factor_enrolled", target=user, request=request)
     return codes
 
 
-def recovery_codes_renew(*, user: User) -> list[str]:
-    """Replace the user's recovery codes with ten new ones; each works once."""
+@transaction.atomic
+def recovery_codes_renew(*, actor: Actor, request: HttpRequest | None = None) -> list[str]:
+    """Replace the actor's recovery codes with ten new ones; each works once."""
+    user = actor.user
+    assert user is not None
     device, _created = StaticDevice.objects.get_or_create(
         user=user, name="recovery", defaults={"confirmed": True}
     )
@@ -74,6 +77,7 @@ def recovery_codes_renew(*, user: User) -> list[str]:
     # Three groups of four hex digits (48 bits; StaticToken holds 16 characters), easy to copy by hand.
     codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    audit.record(actor=actor, action="auth.recovery_codes_renewed", target=user, request=request)
     return codes
 
 

@@ -118,8 +118,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def recovery_codes_new(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     assert actor.user is not None
-    codes = recovery_codes_renew(user=actor.user)
-    audit.record(actor=actor, action="auth.recovery_codes_renewed", target=actor.user, request=request)
+    codes = recovery_codes_renew(actor=actor, request=request)
     return render(
         request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("accounts:security")}
     )
