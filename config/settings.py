@@ -7,6 +7,7 @@ Bad values fail loudly at start-up. Secrets may be given as `NAME_FILE` pointing
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 from pathlib import Path
 
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "guanai.accounts",
     "guanai.committees",
     "guanai.minors",
+    "guanai.volunteers",
     "guanai.imports",
     "guanai.web",
     "guanai.demo",
@@ -328,3 +330,18 @@ if len(GUANAI_AUDIT_KEY) < 32:
 GUANAI_AUDIT_RETENTION_DAYS = env_int("GUANAI_AUDIT_RETENTION_DAYS", 180)
 if GUANAI_AUDIT_RETENTION_DAYS < 180:
     raise ImproperlyConfigured("GUANAI_AUDIT_RETENTION_DAYS must be at least 180 (网络安全法 art. 21)")
+
+# Volunteers (DOMAIN.md §7): confirmed service hours for one to five stars. Local rules differ (the
+# common 100/300/600/1000/1500; Beijing 100/200/500/800/1000), so they are configured, five rising numbers.
+try:
+    GUANAI_STAR_THRESHOLDS = [
+        int(hours) for hours in env_list("GUANAI_STAR_THRESHOLDS", "100,300,600,1000,1500")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured("GUANAI_STAR_THRESHOLDS must be five whole numbers of hours") from error
+if len(GUANAI_STAR_THRESHOLDS) != 5 or not all(
+    0 < low < high for low, high in itertools.pairwise(GUANAI_STAR_THRESHOLDS)
+):
+    raise ImproperlyConfigured(
+        "GUANAI_STAR_THRESHOLDS must be five rising positive numbers: 100,300,600,1000,1500"
+    )

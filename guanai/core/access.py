@@ -86,6 +86,12 @@ class Permission(enum.StrEnum):
     MINOR_IMPORT = "minors.import"
     MINOR_EXPORT = "minors.export"
     EXPORT_APPROVE = "exports.approve"
+    VOLUNTEER_VIEW = "volunteers.view"
+    VOLUNTEER_MANAGE = "volunteers.manage"  # register, review sign-ups, teams, hours, training, honours
+    VOLUNTEER_UNMASK = "volunteers.unmask"
+    VOLUNTEER_IMPORT = "volunteers.import"
+    VOLUNTEER_EXPORT = "volunteers.export"
+    VOLUNTEER_SELF = "volunteers.self"  # 我的: one's own volunteer record, hours claims and certificate
     AUDIT_VIEW = "audit.view"
     RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
@@ -108,21 +114,39 @@ _REGISTRY = {
     Permission.MINOR_EXPORT,
     Permission.MINOR_UNMASK,
 }
+# The volunteers (五老): kept by the same staff as the registry, the village liaison included (they know
+# the elders of the village); unmasking and exporting stay with the admins, as for children.
+_VOLUNTEERS = {
+    Permission.VOLUNTEER_VIEW,
+    Permission.VOLUNTEER_MANAGE,
+    Permission.VOLUNTEER_IMPORT,
+    Permission.VOLUNTEER_EXPORT,
+    Permission.VOLUNTEER_UNMASK,
+}
 _UPPER = {Permission.ACCOUNT_MANAGE, Permission.EXPORT_APPROVE}
+_SELF = {Permission.VOLUNTEER_SELF}
 
 # Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
 # keys; the auditor reads the audit log and nothing else; the security admin manages keys.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    Role.PROVINCE_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
-    Role.CITY_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
-    Role.COUNTY_ADMIN: frozenset(_STAFF | _REGISTRY | _UPPER),
-    Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY),
-    # The village liaison registers and updates the children of the village, and sees them masked.
-    Role.VILLAGE_LIAISON: frozenset(_FIELD | {Permission.MINOR_VIEW, Permission.MINOR_MANAGE}),
-    Role.VOLUNTEER: frozenset(_FIELD),
-    Role.LAWYER: frozenset(_FIELD),
-    Role.COUNSELLOR: frozenset(_FIELD),
-    Role.PUBLICIST: frozenset(_FIELD),
+    Role.PROVINCE_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _UPPER),
+    Role.CITY_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _UPPER),
+    Role.COUNTY_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _UPPER),
+    Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS),
+    # The village liaison registers and updates the children and elders of the village, seen masked.
+    Role.VILLAGE_LIAISON: frozenset(
+        _FIELD
+        | {
+            Permission.MINOR_VIEW,
+            Permission.MINOR_MANAGE,
+            Permission.VOLUNTEER_VIEW,
+            Permission.VOLUNTEER_MANAGE,
+        }
+    ),
+    Role.VOLUNTEER: frozenset(_FIELD | _SELF),
+    Role.LAWYER: frozenset(_FIELD | _SELF),
+    Role.COUNSELLOR: frozenset(_FIELD | _SELF),
+    Role.PUBLICIST: frozenset(_FIELD | _SELF),
     Role.AUDITOR: frozenset({Permission.AUDIT_VIEW}),
     Role.SECURITY_ADMIN: frozenset({Permission.KEY_MANAGE}),
     Role.SYSTEM_ADMIN: frozenset(
