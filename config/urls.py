@@ -8,6 +8,11 @@ urlpatterns = [
     path("committees/", include("guanai.committees.urls")),
     path("minors/", include("guanai.minors.urls")),
     path("audit/", include("guanai.audit.urls")),
+    path("volunteers/", include("guanai.volunteers.urls")),
+    # The public sign-up (/join/), the township's review, invitations and 我的 (/me/).
+    path("", include("guanai.volunteers.signup_urls")),
+    # Certificates, their public verification (/verify/) and the honour roll.
+    path("", include("guanai.volunteers.certificate_urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"
