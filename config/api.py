@@ -18,6 +18,8 @@ from guanai.core.api import (
 )
 from guanai.minors.api import router as minors_router
 from guanai.regions.api import router as regions_router
+from guanai.volunteers.api import router as volunteers_router
+from guanai.volunteers.api import teams_router
 
 
 class GuanaiAPI(NinjaAPI):
@@ -47,3 +49,5 @@ api.add_router("/regions", regions_router)
 api.add_router("/committees", committees_router)
 api.add_router("/audit", audit_router)
 api.add_router("/minors", minors_router)
+api.add_router("/volunteers", volunteers_router)
+api.add_router("/teams", teams_router)

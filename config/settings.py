@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -190,6 +191,8 @@ AXES_SENSITIVE_PARAMETERS = ["password", "sms_code", "otp_token"]
 # Per-IP rate limits (django-ratelimit), generous enough for a township office behind one address.
 GUANAI_LOGIN_RATE_PER_IP = env("GUANAI_LOGIN_RATE_PER_IP") or "30/10m"
 GUANAI_SMS_RATE_PER_IP = env("GUANAI_SMS_RATE_PER_IP") or "20/h"
+# The public check of a service certificate: enough for an employer, too few to enumerate codes.
+GUANAI_CERTIFICATE_VERIFY_RATE_PER_IP = env("GUANAI_CERTIFICATE_VERIFY_RATE_PER_IP") or "30/h"
 GUANAI_SMS_RATE_PER_MOBILE = env("GUANAI_SMS_RATE_PER_MOBILE") or "5/h"
 GUANAI_SMS_BACKEND = env("GUANAI_SMS_BACKEND") or "guanai.accounts.sms.ConsoleSmsBackend"
 GUANAI_SMS_CODE_MINUTES = 5
@@ -296,6 +299,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "close aged-out minors, count verifications due": {
         "task": "minors.daily_care",
         "schedule": datetime.timedelta(days=1),
+    },
+    # In the morning, not at whatever hour the scheduler started: the reminders are text messages to elders.
+    "remind volunteers whose background check is due": {
+        "task": "volunteers.check_reminders",
+        "schedule": crontab(hour=9, minute=30),
     },
 }
 

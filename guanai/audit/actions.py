@@ -55,6 +55,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "volunteer.invitation_revoked": _("撤销报名邀请"),
     "volunteer.certificate_issued": _("出具服务证明"),
     "volunteer.certificate_revoked": _("作废服务证明"),
+    "volunteer.check_reminder_sent": _("发送背景审查到期提醒"),
     "volunteers.import": _("导入志愿者名册"),
     "volunteers.export": _("导出志愿者名册"),
     "hours.record": _("记录服务时长"),

@@ -15,6 +15,10 @@ since. Every export and every refusal is an audit event "minors.export".
 Files are produced in constant memory: the rows are read in chunks from the database; CSV is written
 as it is read; a workbook is written by openpyxl's write-only mode into a temporary file, which is then
 sent in chunks and removed.
+
+The same rule holds for every list of people that can be exported (the volunteers' too): a list is an
+`ExportDataset`, `export_list` exports any of them, and an approval records in its filters which list it
+approves ({"dataset": "minors", ...}), so that an approval of one list never exports another.
 """
 
 from __future__ import annotations
@@ -27,13 +31,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from guanai import audit
 from guanai.audit.services import Outcome
@@ -64,6 +69,15 @@ FORMATS = tuple(CONTENT_TYPES)
 COLUMN_WIDTHS = (10, 6, 12, 6, 22, 18, 15, 30, 20, 8, 30, 16, 8, 10, 12)
 
 
+_FiltersT = TypeVar("_FiltersT")
+_RecordT = TypeVar("_RecordT", bound=Model)
+
+# The key of an approval's filters that names the list it approves; approvals filed before there was more
+# than one list carry none and are the registry's.
+DATASET_KEY = "dataset"
+MINORS_DATASET = "minors"
+
+
 @dataclass(frozen=True)
 class ExportFile:
     """A file ready to be sent: its chunks are produced as they are read."""
@@ -72,6 +86,29 @@ class ExportFile:
     content_type: str
     rows: int
     chunks: Iterator[bytes]
+
+
+@dataclass(frozen=True)
+class ExportDataset(Generic[_FiltersT, _RecordT]):
+    """A list that can be exported: its name in an approval, who may export it, how its filters are
+    stored and applied, and how one of its rows becomes the cells of a line."""
+
+    name: str
+    permission: Permission
+    action: str  # the audit action of every export and every refusal
+    filename_prefix: str
+    sheet_title: Callable[[], str]
+    headers: Callable[[], list[str]]
+    column_widths: tuple[int, ...]
+    row_values: Callable[[Actor], Callable[[_RecordT], list[Any]]]
+    select: Callable[[Actor, _FiltersT], QuerySet[_RecordT]]
+    filters_to_json: Callable[[_FiltersT], dict[str, Any]]
+    filters_from_json: Callable[[dict[str, Any]], _FiltersT]
+
+
+def approval_dataset(approval: ExportApproval) -> str:
+    """The name of the list an approval is for."""
+    return str(approval.filters.get(DATASET_KEY, MINORS_DATASET))
 
 
 # --- Filters as stored in an approval ----------------------------------------------------------------
@@ -102,22 +139,45 @@ def minors_export(
     ExportApproval filed for it (the export itself is refused and recorded as such).
 
     With `approval_id`, the approval's own filters and format are exported (`filters` and
-    `file_format` are ignored): it must be approved and have been requested by this user in their
-    current region; it is used up by the export.
+    `file_format` are ignored): it must be approved, be for this list and have been requested by this
+    user in their current region; it is used up by the export.
     """
+    return export_list(
+        dataset=MINORS,
+        actor=actor,
+        filters=filters,
+        file_format=file_format,
+        approval_id=approval_id,
+        request=request,
+        threshold=threshold,
+    )
+
+
+def export_list(
+    *,
+    dataset: ExportDataset[_FiltersT, _RecordT],
+    actor: Actor,
+    filters: _FiltersT,
+    file_format: str,
+    approval_id: int | None = None,
+    request: Any = None,
+    threshold: int | None = None,
+) -> ExportFile | ExportApproval:
+    """`dataset`'s filtered list as a file, or the pending approval filed for it: see `minors_export`."""
     threshold = EXPORT_APPROVAL_THRESHOLD if threshold is None else threshold
+    action = dataset.action
     try:
-        if not actor.has(Permission.MINOR_EXPORT):
+        if not actor.has(dataset.permission):
             raise PermissionDeniedError()
         if approval_id is None and file_format not in FORMATS:
             raise ValidationFailed(fields={"format": [_("导出格式应为 xlsx 或 csv")]})
         with transaction.atomic():
             approval = None
             if approval_id is not None:
-                approval = _approval_to_use(actor=actor, approval_id=approval_id)
-                filters, file_format = filters_from_json(approval.filters), approval.file_format
-            minors = minor_list(actor=actor, filters=filters)
-            rows = minors.count()
+                approval = _approval_to_use(actor=actor, approval_id=approval_id, dataset=dataset.name)
+                filters, file_format = dataset.filters_from_json(approval.filters), approval.file_format
+            records = dataset.select(actor, filters)
+            rows = records.count()
             if approval is not None and rows > approval.row_count * (1 + APPROVAL_ROW_MARGIN):
                 # What was approved is a list of about that size, not whatever the filters match today.
                 raise ConflictError(
@@ -125,10 +185,11 @@ def minors_export(
                     % {"approved": approval.row_count, "rows": rows}
                 )
             if approval is None and rows > threshold:
-                pending = _approval_request(actor=actor, filters=filters, file_format=file_format, rows=rows)
+                wanted = {**dataset.filters_to_json(filters), DATASET_KEY: dataset.name}
+                pending = _approval_request(actor=actor, filters=wanted, file_format=file_format, rows=rows)
                 audit.record(
                     actor=actor,
-                    action=EXPORT_ACTION,
+                    action=action,
                     outcome=Outcome.DENIED,
                     request=request,
                     detail={"rows": rows, "format": file_format, "approval_id": pending.pk},
@@ -139,12 +200,12 @@ def minors_export(
                 approval.state, approval.used_at = ExportApproval.State.USED, timezone.now()
                 approval.save(update_fields=["state", "used_at"])
                 detail["approval_id"] = approval.pk
-            audit.record(actor=actor, action=EXPORT_ACTION, request=request, detail=detail)
+            audit.record(actor=actor, action=action, request=request, detail=detail)
     except DomainError as refusal:
         # Recorded outside the rolled-back transaction, so the refusal stays in the trail.
         audit.record(
             actor=actor,
-            action=EXPORT_ACTION,
+            action=action,
             outcome=Outcome.DENIED,
             request=request,
             detail={"rows": 0, "format": file_format if file_format in FORMATS else "", "code": refusal.code},
@@ -155,10 +216,10 @@ def minors_export(
     language = translation.get_language()
     write = _xlsx_chunks if file_format == "xlsx" else _csv_chunks
     return ExportFile(
-        filename=f"minors-{exported_at:%Y%m%d-%H%M%S}.{file_format}",
+        filename=f"{dataset.filename_prefix}-{exported_at:%Y%m%d-%H%M%S}.{file_format}",
         content_type=CONTENT_TYPES[file_format],
         rows=rows,
-        chunks=write(minors, actor=actor, watermark=mark, language=language),
+        chunks=write(records, dataset=dataset, actor=actor, watermark=mark, language=language),
     )
 
 
@@ -174,13 +235,14 @@ def watermark(actor: Actor, moment: datetime.datetime) -> str:
     }
 
 
-def _approval_to_use(*, actor: Actor, approval_id: int) -> ExportApproval:
+def _approval_to_use(*, actor: Actor, approval_id: int, dataset: str) -> ExportApproval:
     approval = (
         ExportApproval.objects.select_for_update()
         .filter(pk=approval_id, requested_by_id=getattr(actor.user, "pk", None), region_id=actor.region_code)
         .first()
     )
-    if approval is None:
+    if approval is None or approval_dataset(approval) != dataset:
+        # An approval of another list is not one of this list's: it answers as if it did not exist.
         raise NotFoundError()
     if approval.state != ExportApproval.State.APPROVED:
         raise ConflictError(
@@ -189,11 +251,13 @@ def _approval_to_use(*, actor: Actor, approval_id: int) -> ExportApproval:
     return approval
 
 
-def _approval_request(*, actor: Actor, filters: MinorFilters, file_format: str, rows: int) -> ExportApproval:
-    """The pending request of this person for these filters, or a new one."""
+def _approval_request(
+    *, actor: Actor, filters: dict[str, Any], file_format: str, rows: int
+) -> ExportApproval:
+    """The pending request of this person for these filters (as stored, the list's name included), or
+    a new one."""
     if actor.user is None or actor.region_code is None:
         raise PermissionDeniedError()
-    wanted = filters_to_json(filters)
     pending = ExportApproval.objects.filter(
         requested_by=actor.user,
         region_id=actor.region_code,
@@ -201,7 +265,7 @@ def _approval_request(*, actor: Actor, filters: MinorFilters, file_format: str, 
         state=ExportApproval.State.PENDING,
     )
     for approval in pending:
-        if approval.filters == wanted:
+        if approval.filters == filters:
             if approval.row_count != rows:
                 approval.row_count = rows
                 approval.save(update_fields=["row_count"])
@@ -209,7 +273,7 @@ def _approval_request(*, actor: Actor, filters: MinorFilters, file_format: str, 
     return ExportApproval.objects.create(
         requested_by=actor.user,
         region_id=actor.region_code,
-        filters=wanted,
+        filters=filters,
         file_format=file_format,
         row_count=rows,
     )
@@ -218,22 +282,35 @@ def _approval_request(*, actor: Actor, filters: MinorFilters, file_format: str, 
 # --- Approvals -----------------------------------------------------------------------------------
 
 
-def export_approvals_mine(*, actor: Actor) -> QuerySet[ExportApproval]:
-    """The actor's own requests in their current region, newest first."""
-    if not actor.has(Permission.MINOR_EXPORT) or actor.user is None:
+# Who may export (and so see their own requests for) each list.
+EXPORT_PERMISSIONS = {MINORS_DATASET: Permission.MINOR_EXPORT, "volunteers": Permission.VOLUNTEER_EXPORT}
+
+
+def dataset_q(dataset: str) -> Q:
+    """Approvals of one list; those filed before lists were named are the children's."""
+    if dataset == MINORS_DATASET:
+        return ~Q(filters__has_key=DATASET_KEY) | Q(**{f"filters__{DATASET_KEY}": MINORS_DATASET})
+    return Q(**{f"filters__{DATASET_KEY}": dataset})
+
+
+def export_approvals_mine(*, actor: Actor, dataset: str = MINORS_DATASET) -> QuerySet[ExportApproval]:
+    """The actor's own requests to export one list in their current region, newest first."""
+    if not actor.has(EXPORT_PERMISSIONS[dataset]) or actor.user is None:
         raise PermissionDeniedError()
-    return ExportApproval.objects.filter(requested_by=actor.user, region_id=actor.region_code).select_related(
-        "decided_by"
+    return (
+        ExportApproval.objects.filter(requested_by=actor.user, region_id=actor.region_code)
+        .filter(dataset_q(dataset))
+        .select_related("decided_by")
     )
 
 
-def export_approvals_to_decide(*, actor: Actor) -> QuerySet[ExportApproval]:
-    """Pending requests made strictly below the approver's region, oldest first."""
+def export_approvals_to_decide(*, actor: Actor, dataset: str = MINORS_DATASET) -> QuerySet[ExportApproval]:
+    """Pending requests to export one list, made strictly below the approver's region, oldest first."""
     if not actor.has(Permission.EXPORT_APPROVE):
         raise PermissionDeniedError()
     return (
         ExportApproval.objects.to_decide_by(actor)
-        .filter(state=ExportApproval.State.PENDING)
+        .filter(dataset_q(dataset), state=ExportApproval.State.PENDING)
         .select_related("requested_by", "region")
         .order_by("created_at", "id")
     )
@@ -241,14 +318,15 @@ def export_approvals_to_decide(*, actor: Actor) -> QuerySet[ExportApproval]:
 
 @transaction.atomic
 def export_approval_decide(
-    *, actor: Actor, approval_id: int, approve: bool, request: Any = None
+    *, actor: Actor, approval_id: int, approve: bool, request: Any = None, dataset: str = MINORS_DATASET
 ) -> ExportApproval:
     """Approve or decline a request made one level (or more) below the approver's region. A request
-    made in the approver's own region, or in another branch, answers 404 as if it did not exist."""
+    made in the approver's own region, or in another branch, answers 404 as if it did not exist; so
+    does a request for another list than `dataset`."""
     if not actor.has(Permission.EXPORT_APPROVE):
         raise PermissionDeniedError()
     approval = ExportApproval.objects.to_decide_by(actor).select_for_update().filter(pk=approval_id).first()
-    if approval is None:
+    if approval is None or approval_dataset(approval) != dataset:
         raise NotFoundError()
     if actor.user is not None and approval.requested_by_id == actor.user.pk:
         raise PermissionDeniedError(_("不能审批自己的导出申请"))
@@ -320,21 +398,43 @@ def _row_values(actor: Actor) -> Callable[[Minor], list[Any]]:
     return values
 
 
-def _rows(minors: QuerySet[Minor]) -> Iterator[Minor]:
-    return minors.iterator(chunk_size=ROWS_PER_QUERY)
+MINORS: ExportDataset[MinorFilters, Minor] = ExportDataset(
+    name=MINORS_DATASET,
+    permission=Permission.MINOR_EXPORT,
+    action=EXPORT_ACTION,
+    filename_prefix="minors",
+    sheet_title=lambda: _("困难青少年名册"),
+    headers=headers,
+    column_widths=COLUMN_WIDTHS,
+    row_values=_row_values,
+    select=lambda actor, filters: minor_list(actor=actor, filters=filters),
+    filters_to_json=filters_to_json,
+    filters_from_json=filters_from_json,
+)
 
 
-def _csv_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, language: str) -> Iterator[bytes]:
+def _rows(records: QuerySet[_RecordT]) -> Iterator[_RecordT]:
+    return records.iterator(chunk_size=ROWS_PER_QUERY)
+
+
+def _csv_chunks(
+    records: QuerySet[_RecordT],
+    *,
+    dataset: ExportDataset[Any, _RecordT],
+    actor: Actor,
+    watermark: str,
+    language: str,
+) -> Iterator[bytes]:
     with translation.override(language):
-        values = _row_values(actor)
+        values = dataset.row_values(actor)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         # The byte order mark lets Excel and WPS open the file as UTF-8.
         buffer.write("\ufeff")
         writer.writerow([neutralise_cell(watermark)])
-        writer.writerow([neutralise_cell(text) for text in headers()])
-        for index, minor in enumerate(_rows(minors), start=1):
-            writer.writerow(values(minor))
+        writer.writerow([neutralise_cell(text) for text in dataset.headers()])
+        for index, record in enumerate(_rows(records), start=1):
+            writer.writerow(values(record))
             if index % CSV_ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -343,12 +443,19 @@ def _csv_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, langua
         yield buffer.getvalue().encode("utf-8")
 
 
-def _xlsx_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, language: str) -> Iterator[bytes]:
+def _xlsx_chunks(
+    records: QuerySet[_RecordT],
+    *,
+    dataset: ExportDataset[Any, _RecordT],
+    actor: Actor,
+    watermark: str,
+    language: str,
+) -> Iterator[bytes]:
     with translation.override(language):
         descriptor, path = tempfile.mkstemp(prefix="guanai-export-", suffix=".xlsx")
         os.close(descriptor)
         try:
-            _write_workbook(path, minors, actor=actor, watermark=watermark)
+            _write_workbook(path, records, dataset=dataset, actor=actor, watermark=watermark)
             with open(path, "rb") as written:
                 while chunk := written.read(FILE_CHUNK_BYTES):
                     yield chunk
@@ -356,10 +463,17 @@ def _xlsx_chunks(minors: QuerySet[Minor], *, actor: Actor, watermark: str, langu
             os.unlink(path)
 
 
-def _write_workbook(path: str, minors: QuerySet[Minor], *, actor: Actor, watermark: str) -> None:
-    values = _row_values(actor)
+def _write_workbook(
+    path: str,
+    records: QuerySet[_RecordT],
+    *,
+    dataset: ExportDataset[Any, _RecordT],
+    actor: Actor,
+    watermark: str,
+) -> None:
+    values = dataset.row_values(actor)
     workbook = Workbook(write_only=True)
-    title = _("困难青少年名册")
+    title = dataset.sheet_title()
     workbook.properties.title = title
     workbook.properties.creator = actor.user.get_username() if actor.user is not None else ""
     workbook.properties.lastModifiedBy = workbook.properties.creator
@@ -368,11 +482,11 @@ def _write_workbook(path: str, minors: QuerySet[Minor], *, actor: Actor, waterma
     sheet = workbook.create_sheet(title)
     sheet.oddHeader.center.text = watermark
     sheet.oddFooter.center.text = watermark
-    for letter, width in zip("ABCDEFGHIJKLMNO", COLUMN_WIDTHS, strict=True):
-        sheet.column_dimensions[letter].width = width
+    for column, width in enumerate(dataset.column_widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.append([neutralise_cell(watermark)])
-    sheet.append([neutralise_cell(text) for text in headers()])
-    for minor in _rows(minors):
-        sheet.append(values(minor))
+    sheet.append([neutralise_cell(text) for text in dataset.headers()])
+    for record in _rows(records):
+        sheet.append(values(record))
     sheet.append([neutralise_cell(watermark)])
     workbook.save(path)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OrderBy, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,11 +36,13 @@ from guanai.volunteers.vocabulary import (
     star_thresholds,
 )
 
-SORTS = {
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "name": ("name_pinyin", "id"),
     "-name": ("-name_pinyin", "-id"),
     "hours": ("-hours_total", "id"),
-    "check": ("check_date", "id"),
+    # Most urgent first: no check at all, then the oldest. Said explicitly because SQLite puts NULL first
+    # and PostgreSQL last.
+    "check": (F("check_date").asc(nulls_first=True), "id"),
     "updated": ("-updated_at", "-id"),
 }
 
@@ -64,7 +66,7 @@ class VolunteerFilters:
 def check_due_q(today: datetime.date) -> Q:
     """Volunteers whose background check is missing, not clear, or expires within the reminder window."""
     last_valid_day = today - datetime.timedelta(days=CHECK_VALIDITY_DAYS - CHECK_REMINDER_DAYS)
-    return Q(check_date__isnull=True) | ~Q(check_result="clear") | Q(check_date__lt=last_valid_day)
+    return Q(check_date__isnull=True) | ~Q(check_result="clear") | Q(check_date__lte=last_valid_day)
 
 
 def star_q(star: int) -> Q:
@@ -86,9 +88,10 @@ def _search(q: str) -> Q:
     typed = q.translate(FULL_WIDTH).strip().lstrip("'").replace(" ", "")
     if re.fullmatch(r"[0-9]{17}[0-9Xx]", typed):
         return Q(id_number_index=blind_index(Volunteer, "id_number", typed.upper()))
-    digits = typed.replace("-", "")
+    # Written as people write phone numbers: 0571-65012345, (0571)65012345, +86 139… (stored without +86).
+    digits = re.sub(r"[-()]", "", typed).removeprefix("+86")
     if digits.isdigit() and len(digits) >= 7:
-        return Q(phone_index=blind_index(Volunteer, "phone", typed))
+        return Q(phone_index=blind_index(Volunteer, "phone", digits))
     if typed.isascii() and typed.isalpha():
         lowered = typed.lower()
         return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
@@ -257,7 +260,12 @@ def team_get(*, actor: Actor, team_id: int) -> Team:
                 .select_related("volunteer__region")
                 .order_by("role", "volunteer__name_pinyin"),
             ),
-            Prefetch("activities", queryset=TeamActivity.objects.order_by("-held_on", "-id")[:50]),
+            # A sliced prefetch needs `to_attr` (Django cannot put a slice back on `team.activities`).
+            Prefetch(
+                "activities",
+                queryset=TeamActivity.objects.order_by("-held_on", "-id")[:50],
+                to_attr="recent_activities",
+            ),
         )
         .filter(pk=team_id)
         .first()

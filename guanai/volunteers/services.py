@@ -33,6 +33,7 @@ from guanai.core.errors import (
 from guanai.core.region_codes import RegionLevel
 from guanai.minors.names import pinyin_forms
 from guanai.minors.validation import FieldError, clean_id_number, clean_phone, reconcile_with_id
+from guanai.minors.vocabulary import Gender
 from guanai.regions.models import Region
 from guanai.volunteers.models import (
     Honour,
@@ -156,12 +157,15 @@ def _coordinate(value: Decimal | None, *, low: int, high: int, field_name: str) 
     if value is None:
         return None
     try:
-        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+        number = Decimal(str(value))
     except InvalidOperation as error:
         raise ValidationFailed(fields={field_name: [_("坐标应为数字")]}) from error
+    # NaN cannot be compared (Decimal raises) and infinity cannot be rounded: neither is a coordinate.
+    if not number.is_finite():
+        raise ValidationFailed(fields={field_name: [_("坐标应为数字")]})
     if not low <= number <= high:
         raise ValidationFailed(fields={field_name: [_("坐标超出范围")]})
-    return number
+    return number.quantize(Decimal("0.000001"))
 
 
 def validated(
@@ -186,6 +190,8 @@ def validated(
         phone = clean_phone(data.phone)
     except FieldError as error:
         raise _fail(error) from error
+    if gender not in Gender.values:
+        errors["gender"] = [_("请选择性别")]
     age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
     if birth_date > today or age < MIN_AGE:
         errors["birth_date"] = [_("志愿者须年满 %(age)d 周岁") % {"age": MIN_AGE}]
@@ -354,6 +360,10 @@ def volunteer_set_status(
                 "new": Status(status).label if status in Status.values else status,
             }
         )
+    if volunteer.status == Status.APPLYING and volunteer.source in (Source.SIGNUP, Source.INVITATION):
+        # A sign-up is decided in the review (signup_approve / signup_return): it makes the account, tells
+        # the applicant by SMS and keeps the review's record.
+        raise ConflictError(_("本人报名的申请请在“报名审核”中通过或退回"))
     reason = reason.strip()
     if status not in (Status.ACTIVE, Status.APPLYING) and not reason:
         raise ValidationFailed(fields={"reason": [_("请填写原因")]})
@@ -424,6 +434,11 @@ def pairing_refusals(volunteer: Volunteer, *, today: datetime.date | None = None
         reasons.append(_("没有背景审查记录"))
     elif volunteer.check_result != CheckResult.CLEAR:
         reasons.append(_("背景审查结果为有不良记录"))
+    elif volunteer.check_date > day:
+        # Not an expired check but an impossible one (mistyped date): say so rather than "expired".
+        reasons.append(
+            _("背景审查日期（%(date)s）晚于今天，请核实") % {"date": volunteer.check_date.isoformat()}
+        )
     elif not volunteer.check_valid_on(day):
         reasons.append(
             _("背景审查已于 %(date)s 过期，须重新审查")
@@ -443,11 +458,18 @@ def is_eligible_for_pairing(volunteer: Volunteer, *, today: datetime.date | None
 
 def _hours(value: Decimal | float | str, *, field_name: str = "hours") -> Decimal:
     try:
-        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+        number = Decimal(str(value))
     except InvalidOperation as error:
         raise ValidationFailed(fields={field_name: [_("时长应为数字")]}) from error
+    # NaN cannot be compared (Decimal raises) and infinity cannot be rounded: neither is a duration.
+    if not number.is_finite():
+        raise ValidationFailed(fields={field_name: [_("时长应为数字")]})
+    out_of_bounds = ValidationFailed(fields={field_name: [_("时长应大于 0、不超过 24 小时")]})
+    if not Decimal("0") < number < MAX_HOURS_PER_RECORD + 1:  # a huge number cannot even be rounded
+        raise out_of_bounds
+    hours = number.quantize(Decimal("0.1"))
     if not Decimal("0") < hours <= MAX_HOURS_PER_RECORD:
-        raise ValidationFailed(fields={field_name: [_("时长应大于 0、不超过 24 小时")]})
+        raise out_of_bounds
     return hours
 
 
@@ -709,6 +731,9 @@ def team_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("请填写名称")]
+    elif len(name.strip()) > 100:
+        # Cut to the column's length, the name could collide with another team's (IntegrityError).
+        errors["name"] = [_("名称不超过 100 个字")]
     elif Team.objects.filter(committee=committee, name=name.strip()).exists():
         errors["name"] = [_("该关工委已有同名队伍")]
     if kind not in TeamKind.values:
@@ -720,7 +745,7 @@ def team_create(
     team = Team.objects.create(
         committee=committee,
         region_id=committee.region_id,
-        name=name.strip()[:100],
+        name=name.strip(),
         kind=kind,
         description=description.strip()[:500],
         founded_on=founded_on,
@@ -754,7 +779,7 @@ def team_member_add(
         raise ValidationFailed(fields={"volunteer_id": [_("该志愿者不在本队伍所在区域")]})
     if role not in TeamRole.values:
         raise ValidationFailed(fields={"role": [_("请选择角色")]})
-    if volunteer.status not in (Status.ACTIVE, Status.SUSPENDED):
+    if volunteer.status != Status.ACTIVE:
         raise ValidationFailed(fields={"volunteer_id": [_("只有在岗志愿者可以加入队伍")]})
     current = TeamMembership.objects.filter(team=team, volunteer=volunteer, left_on__isnull=True).first()
     if current is not None:
@@ -822,6 +847,8 @@ def team_activity_record(
         errors["title"] = [_("请填写活动名称")]
     if children_reached < 0:
         errors["children_reached"] = [_("人数不能为负数")]
+    if held_on > timezone.localdate():
+        errors["held_on"] = [_("活动日期不能晚于今天")]
     members = set(
         TeamMembership.objects.filter(team=team, left_on__isnull=True).values_list("volunteer_id", flat=True)
     )
@@ -834,7 +861,7 @@ def team_activity_record(
     activity = TeamActivity.objects.create(
         team=team,
         title=title.strip()[:100],
-        held_on=_served_on(held_on),
+        held_on=held_on,
         place=place.strip()[:100],
         description=description.strip()[:1000],
         children_reached=children_reached,

@@ -20,7 +20,9 @@ class NavigationItem:
 
 MODULES = [
     NavigationItem(_("首页"), "web:home", Permission.SIGNED_IN, ""),
+    NavigationItem(_("我的"), "volunteer_signup:mine", Permission.VOLUNTEER_SELF, "me"),
     NavigationItem(_("困难青少年"), "minors:list", Permission.MINOR_VIEW, "minors"),
+    NavigationItem(_("五老志愿者"), "volunteers:list", Permission.VOLUNTEER_VIEW, "volunteers"),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),

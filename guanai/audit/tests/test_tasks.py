@@ -40,4 +40,5 @@ def test_both_run_on_a_schedule() -> None:
         "accounts.purge_sms_codes",
         "minors.daily_care",
         "minors.purge_import_files",
+        "volunteers.check_reminders",
     }

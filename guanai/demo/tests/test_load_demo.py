@@ -1,21 +1,28 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from guanai.accounts.models import RoleAssignment, User
 from guanai.accounts.selectors import actor_for_user
 from guanai.committees.models import Committee, CommitteeMember
 from guanai.core import region_codes
 from guanai.core.testing import verified_client
-from guanai.demo.services import DEMO_ACCOUNTS, DEMO_MINORS
+from guanai.demo.services import DEMO_ACCOUNTS, DEMO_MINORS, DEMO_TEAMS, DEMO_VOLUNTEERS
 from guanai.minors.generation import generate_minors
 from guanai.minors.models import Consent, Guardian, Minor
 from guanai.minors.selectors import minor_list
+from guanai.minors.validation import clean_id_number
+from guanai.volunteers.generation import generate_volunteers
+from guanai.volunteers.models import ServiceHours, Team, TeamMembership, Volunteer
+from guanai.volunteers.selectors import volunteer_list
+from guanai.volunteers.vocabulary import HoursState, Specialty, Status, TeamRole, star_level
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +113,94 @@ def test_demo_adds_no_children_to_a_county_that_has_some_already(
     load(monkeypatch, password="Demo-Pass-2026")
     assert Minor.objects.filter(region_codes.within_q("region_id", "330182000000")).count() == 7
     assert Minor.objects.filter(region_codes.within_q("region_id", "330127000000")).count() == 180
+
+
+# --- The 五老 ---------------------------------------------------------------------------------------
+
+
+def test_demo_fills_each_county_with_volunteers_teams_and_hours_once(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(monkeypatch, password="Demo-Pass-2026")
+    assert DEMO_VOLUNTEERS == [("330127000000", 60, 11), ("330182000000", 60, 12)]
+    chunan = Volunteer.objects.filter(region_codes.within_q("region_id", "330127000000"))
+    jiande = Volunteer.objects.filter(region_codes.within_q("region_id", "330182000000"))
+    assert (chunan.filter(user__isnull=True).count(), chunan.filter(user__isnull=False).count()) == (60, 3)
+    assert (jiande.count(), Volunteer.objects.count()) == (60, 123)
+    for volunteer in Volunteer.objects.all():
+        assert clean_id_number(volunteer.id_number or "") == volunteer.id_number
+
+    teams = Team.objects.order_by("region_id", "kind")
+    assert teams.count() == 2 * len(DEMO_TEAMS)
+    assert {team.kind for team in teams} == {kind for kind, _suffix, _size in DEMO_TEAMS}
+    assert "淳安县五老关爱团" in {team.name for team in teams}
+    for team in teams:
+        members = TeamMembership.objects.filter(team=team)
+        assert members.filter(role=TeamRole.LEADER).count() == 1
+        assert members.count() >= 4
+        assert {m.volunteer.region_id[:6] for m in members.select_related("volunteer")} == {
+            team.region_id[:6]
+        }
+
+    # Totals are the sums of confirmed records, and they give different star levels.
+    for volunteer in Volunteer.objects.all():
+        confirmed = ServiceHours.objects.filter(volunteer=volunteer, state=HoursState.CONFIRMED)
+        assert volunteer.hours_total == sum((record.hours for record in confirmed), Decimal("0"))
+        assert all(Decimal("0") < record.hours <= Decimal("24") for record in confirmed)
+    stars = {star_level(volunteer.hours_total) for volunteer in Volunteer.objects.all()}
+    assert len(stars) >= 4
+    assert 0 in stars
+
+    counts = (Volunteer.objects.count(), Team.objects.count(), TeamMembership.objects.count())
+    hours = ServiceHours.objects.count()
+    load(monkeypatch, password="Demo-Pass-2026")
+    assert (Volunteer.objects.count(), Team.objects.count(), TeamMembership.objects.count()) == counts
+    assert ServiceHours.objects.count() == hours
+
+
+def test_demo_accounts_of_volunteer_lawyer_and_counsellor_have_their_records(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(monkeypatch, password="Demo-Pass-2026")
+    records = {
+        username: volunteer
+        for volunteer in Volunteer.objects.filter(user__isnull=False).select_related("user")
+        if volunteer.user is not None and (username := volunteer.user.username)
+    }
+    assert set(records) == {"demo-volunteer", "demo-lawyer", "demo-counsellor"}
+    today = timezone.localdate()
+    for volunteer in records.values():
+        assert (volunteer.status, volunteer.check_result) == (Status.ACTIVE, "clear")
+        assert volunteer.check_valid_on(today)
+        assert volunteer.region_id.startswith("330127")
+        assert TeamMembership.objects.filter(volunteer=volunteer, left_on__isnull=True).exists()
+    assert records["demo-volunteer"].region_id == "330127100219"  # 富城村, the account's village
+    lawyer, counsellor = records["demo-lawyer"], records["demo-counsellor"]
+    assert lawyer.specialties & Specialty.LAW
+    assert lawyer.law_licence_number == "13301198810123456"
+    assert counsellor.specialties & Specialty.PSYCHOLOGY
+    assert counsellor.psychology_certificate
+    assert [star_level(records[name].hours_total) for name in ("demo-lawyer", "demo-volunteer")] == [1, 2]
+    assert star_level(counsellor.hours_total) == 3
+
+
+def test_demo_volunteers_show_up_in_each_county_admins_list_only(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(monkeypatch, password="Demo-Pass-2026")
+    for username, county in (("demo-county-a", "330127"), ("demo-county-b", "330182")):
+        actor = actor_for_user(User.objects.get(username=username))
+        listed = volunteer_list(actor=actor)
+        assert listed.exists()
+        assert {volunteer.region_id[:6] for volunteer in listed} == {county}
+
+
+def test_demo_adds_no_volunteers_to_a_county_that_has_some_already(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate_volunteers(count=5, region_code="330182000000", seed=99)
+    load(monkeypatch, password="Demo-Pass-2026")
+    jiande = Volunteer.objects.filter(region_codes.within_q("region_id", "330182000000"))
+    assert jiande.count() == 5
+    assert not ServiceHours.objects.filter(volunteer__in=jiande).exists()
+    assert Volunteer.objects.filter(region_codes.within_q("region_id", "330127000000")).count() == 63

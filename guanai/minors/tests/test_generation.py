@@ -199,11 +199,14 @@ def test_generate_province_command_reports_what_it_made(regions: None) -> None:
 
 
 @override_settings(DEBUG=True)
-def test_generate_province_makes_no_volunteers_yet_and_says_so(regions: None) -> None:
+def test_generate_province_with_only_volunteers_makes_volunteers_and_no_children(regions: None) -> None:
+    from guanai.volunteers.models import Volunteer
+
     out = StringIO()
     call_command("generate_province", "--volunteers", "25", stdout=out)
     assert "志愿者" in out.getvalue()
     assert "25" in out.getvalue()
+    assert Volunteer.objects.count() == 25
     assert not Minor.objects.exists()
 
 

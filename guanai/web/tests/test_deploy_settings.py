@@ -65,7 +65,10 @@ def test_secrets_can_be_read_from_files(tmp_path: Path) -> None:
 
 
 def test_settings_refuse_to_start_without_an_audit_key() -> None:
-    done = run_manage("check", GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_AUDIT_KEY="short")
+    # Debug off explicitly: a developer's .env (debug on) would otherwise allow a derived key.
+    done = run_manage(
+        "check", GUANAI_SECRET_KEY=secrets.token_urlsafe(64), GUANAI_AUDIT_KEY="short", GUANAI_DEBUG="0"
+    )
     assert done.returncode != 0
     assert "GUANAI_AUDIT_KEY" in done.stderr
 

@@ -20,7 +20,8 @@ class Command(BaseCommand):
             raise CommandError(error.summary) from error
         self.stdout.write(
             f"演示数据：新建关工委 {result.committees_created} 个，班子成员 {result.members_created} 人，"
-            f"新建账号 {len(result.users_created)} 个，演示儿童 {result.minors_created} 名"
+            f"新建账号 {len(result.users_created)} 个，演示儿童 {result.minors_created} 名，"
+            f"五老志愿者 {result.volunteers_created} 名，五老队伍 {result.teams_created} 支"
         )
         self.stdout.write("演示账号 (demo logins):")
         for username, display_name, role, code in DEMO_ACCOUNTS:
