@@ -441,7 +441,7 @@ def pairing_refusals(volunteer: Volunteer, *, today: datetime.date | None = None
         )
     elif not volunteer.check_valid_on(day):
         reasons.append(
-            _("背景审查已于 %(date)s 过期，须重新审查")
+            _("背景审查有效期至 %(date)s，已过期，须重新审查")
             % {"date": check_expires_on(volunteer.check_date).isoformat()}
         )
     if volunteer.capacity_left <= 0:

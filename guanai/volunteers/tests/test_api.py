@@ -613,7 +613,7 @@ def test_eligibility_lists_every_reason(clients: dict[str, Client], elders: dict
         "wang": {"eligible": True, "reasons": []},
         "li": {"eligible": False, "reasons": ["没有背景审查记录", "结对人数已满（最多 1 人）"]},
         "zhao": {"eligible": False, "reasons": ["志愿者当前状态为“暂停”"]},
-        "expired": {"eligible": False, "reasons": ["背景审查已于 2026-11-01 过期，须重新审查"]},
+        "expired": {"eligible": False, "reasons": ["背景审查有效期至 2026-11-01，已过期，须重新审查"]},
         "flagged": {"eligible": False, "reasons": ["背景审查结果为有不良记录"]},
     }
 

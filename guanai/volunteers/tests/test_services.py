@@ -686,8 +686,12 @@ def test_an_active_volunteer_with_a_recent_clear_check_and_room_may_be_paired() 
         (None, CheckResult.CLEAR, "没有背景审查记录"),
         (DAY - datetime.timedelta(days=20), "", "没有背景审查记录"),
         (DAY - datetime.timedelta(days=20), CheckResult.FLAGGED, "背景审查结果为有不良记录"),
-        (DAY - datetime.timedelta(days=366), CheckResult.CLEAR, "背景审查已于 2026-06-14 过期，须重新审查"),
-        (datetime.date(2024, 4, 6), CheckResult.CLEAR, "背景审查已于 2025-04-06 过期，须重新审查"),
+        (
+            DAY - datetime.timedelta(days=366),
+            CheckResult.CLEAR,
+            "背景审查有效期至 2026-06-14，已过期，须重新审查",
+        ),
+        (datetime.date(2024, 4, 6), CheckResult.CLEAR, "背景审查有效期至 2025-04-06，已过期，须重新审查"),
         (DAY + datetime.timedelta(days=1), CheckResult.CLEAR, "背景审查日期（2026-06-16）晚于今天，请核实"),
     ],
 )
@@ -707,7 +711,7 @@ def test_a_check_exactly_365_days_old_is_still_valid_and_one_day_more_is_not() -
     )
     assert pairing_refusals(volunteer, today=DAY) == []
     assert pairing_refusals(volunteer, today=DAY + datetime.timedelta(days=1)) == [
-        "背景审查已于 2026-06-15 过期，须重新审查"
+        "背景审查有效期至 2026-06-15，已过期，须重新审查"
     ]
 
 

@@ -366,7 +366,7 @@ def test_the_detail_page_says_why_a_volunteer_may_not_be_paired(
         page.index('id="pairing-refusals"') : page.index("</ul>", page.index('id="pairing-refusals"'))
     ]
     assert re.findall(r"<li>([^<]+)</li>", refusals) == [
-        "背景审查已于 2026-09-01 过期，须重新审查",
+        "背景审查有效期至 2026-09-01，已过期，须重新审查",
         "结对人数已满（最多 2 人）",
     ]
     assert '<dd class="col-sm-9" id="volunteer-availability">周一上午</dd>' in page
