@@ -137,6 +137,24 @@ def sms_code_send(*, mobile: str, request: HttpRequest) -> None:
     if not (len(mobile) == 11 and mobile.isascii() and mobile.isdigit() and mobile.startswith("1")):
         raise ValidationFailed(fields={"mobile": [_("手机号码应为以 1 开头的 11 位数字")]})
     digest = mobile_digest(mobile)
+    sms_rate_limit(request=request, mobile=mobile)
+    user = user_by_login_identifier(identifier=mobile)
+    if user is None or not user.is_active:
+        return
+    code = sms_code_create(digest=digest)
+    message = _("【智慧关工委】您的登录验证码为 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % {
+        "code": code,
+        "minutes": settings.GUANAI_SMS_CODE_MINUTES,
+    }
+    sms_backend().send(mobile=mobile, message=message)
+    audit.record(
+        actor=None, action="auth.sms_code_sent", target=user, username=user.username, request=request
+    )
+
+
+def sms_rate_limit(*, request: HttpRequest, mobile: str) -> None:
+    """Codes of every purpose share two buckets: per sender's address and per number."""
+    digest = mobile_digest(mobile)
     limited = is_ratelimited(
         request, group="sms-ip", key="ip", rate=settings.GUANAI_SMS_RATE_PER_IP, increment=True
     ) or is_ratelimited(
@@ -148,23 +166,18 @@ def sms_code_send(*, mobile: str, request: HttpRequest) -> None:
     )
     if limited:
         raise RateLimited(_("验证码发送过于频繁，请稍后再试。"))
-    user = user_by_login_identifier(identifier=mobile)
-    if user is None or not user.is_active:
-        return
+
+
+def sms_code_create(*, digest: str) -> str:
+    """A new six-digit code filed under `digest` (the number's keyed digest, bound to a purpose other
+    than sign-in by the caller); only its digest is stored."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         mobile_digest=digest,
         code_digest=sm3_hex(f"{digest}:{code}"),
         expires_at=timezone.now() + datetime.timedelta(minutes=settings.GUANAI_SMS_CODE_MINUTES),
     )
-    message = _("【智慧关工委】您的登录验证码为 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。") % {
-        "code": code,
-        "minutes": settings.GUANAI_SMS_CODE_MINUTES,
-    }
-    sms_backend().send(mobile=mobile, message=message)
-    audit.record(
-        actor=None, action="auth.sms_code_sent", target=user, username=user.username, request=request
-    )
+    return code
 
 
 SMS_CODE_ATTEMPTS = 5
@@ -173,7 +186,15 @@ SMS_CODE_ATTEMPTS = 5
 @transaction.atomic
 def sms_code_redeem(*, mobile: str, code: str) -> User | None:
     """The account of `mobile` if `code` is its newest unexpired, unused code (five tries per code)."""
-    digest = mobile_digest(mobile.strip())
+    if not sms_code_matches(digest=mobile_digest(mobile.strip()), code=code):
+        return None
+    return user_by_login_identifier(identifier=mobile)
+
+
+@transaction.atomic
+def sms_code_matches(*, digest: str, code: str) -> bool:
+    """True, and the code used up, if `code` is the newest unexpired, unused code filed under `digest`
+    (five tries per code; a wrong try counts)."""
     sent = (
         SmsCode.objects.select_for_update()
         .filter(mobile_digest=digest, used_at__isnull=True, expires_at__gt=timezone.now())
@@ -181,14 +202,14 @@ def sms_code_redeem(*, mobile: str, code: str) -> User | None:
         .first()
     )
     if sent is None or sent.attempts >= SMS_CODE_ATTEMPTS:
-        return None
+        return False
     sent.attempts += 1
     if not hmac.compare_digest(sent.code_digest, sm3_hex(f"{digest}:{code.strip()}")):
         sent.save(update_fields=["attempts"])
-        return None
+        return False
     sent.used_at = timezone.now()
     sent.save(update_fields=["attempts", "used_at"])
-    return user_by_login_identifier(identifier=mobile)
+    return True
 
 
 @transaction.atomic

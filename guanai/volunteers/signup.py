@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -30,12 +29,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import is_ratelimited
 
 from guanai import audit
-from guanai.accounts.models import SmsCode, User
+from guanai.accounts.models import User
 from guanai.accounts.selectors import mobile_digest
-from guanai.accounts.services import SMS_CODE_ATTEMPTS, role_assign, user_create, user_set_preferences
+from guanai.accounts.services import (
+    role_assign,
+    sms_code_create,
+    sms_code_matches,
+    sms_rate_limit,
+    user_create,
+    user_set_preferences,
+)
 from guanai.accounts.sms import SmsDeliveryError, sms_backend
 from guanai.committees.models import Committee, CommitteeKind
 from guanai.core import region_codes
@@ -46,7 +51,6 @@ from guanai.core.errors import (
     DomainError,
     NotFoundError,
     PermissionDeniedError,
-    RateLimited,
     ValidationFailed,
 )
 from guanai.core.region_codes import RegionLevel
@@ -143,25 +147,8 @@ def signup_start_verification(*, mobile: str, request: HttpRequest) -> str:
     """Send a sign-up code to `mobile`; returns the number as it was understood. Rate limited per
     sender's address and per number, in the same buckets as the sign-in codes."""
     mobile = _clean_mobile(mobile)
-    login_digest = mobile_digest(mobile)
-    limited = is_ratelimited(
-        request, group="sms-ip", key="ip", rate=settings.GUANAI_SMS_RATE_PER_IP, increment=True
-    ) or is_ratelimited(
-        request,
-        group="sms-mobile",
-        key=lambda _group, _request: login_digest,
-        rate=settings.GUANAI_SMS_RATE_PER_MOBILE,
-        increment=True,
-    )
-    if limited:
-        raise RateLimited(_("验证码发送过于频繁，请稍后再试。"))
-    digest = signup_code_digest(mobile)
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    SmsCode.objects.create(
-        mobile_digest=digest,
-        code_digest=sm3_hex(f"{digest}:{code}"),
-        expires_at=timezone.now() + datetime.timedelta(minutes=settings.GUANAI_SMS_CODE_MINUTES),
-    )
+    sms_rate_limit(request=request, mobile=mobile)
+    code = sms_code_create(digest=signup_code_digest(mobile))
     message = _(
         "【智慧关工委】您的五老志愿者报名验证码为 %(code)s，%(minutes)d 分钟内有效。请勿告诉他人。"
     ) % {
@@ -183,22 +170,7 @@ def signup_start_verification(*, mobile: str, request: HttpRequest) -> str:
 def _redeem_code(*, mobile: str, code: str) -> bool:
     """True if `code` is the newest unexpired, unused sign-up code of `mobile` (five tries per code).
     Its own transaction: a wrong try counts even when the caller then refuses the sign-up."""
-    digest = signup_code_digest(mobile)
-    sent = (
-        SmsCode.objects.select_for_update()
-        .filter(mobile_digest=digest, used_at__isnull=True, expires_at__gt=timezone.now())
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if sent is None or sent.attempts >= SMS_CODE_ATTEMPTS:
-        return False
-    sent.attempts += 1
-    if not hmac.compare_digest(sent.code_digest, sm3_hex(f"{digest}:{code.strip()}")):
-        sent.save(update_fields=["attempts"])
-        return False
-    sent.used_at = timezone.now()
-    sent.save(update_fields=["attempts", "used_at"])
-    return True
+    return sms_code_matches(digest=signup_code_digest(mobile), code=code)
 
 
 def _wrong_code() -> ValidationFailed:
