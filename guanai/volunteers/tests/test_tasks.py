@@ -217,9 +217,9 @@ def test_a_run_already_in_progress_is_not_doubled(
 def test_many_volunteers_are_read_in_batches(
     regions: None, outbox: list[tuple[str, str]], monkeypatch: Any
 ) -> None:
-    from guanai.volunteers import tasks
+    from guanai.volunteers import reminders
 
-    monkeypatch.setattr(tasks, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reminders, "BATCH_SIZE", 3)
     for n in range(7):
         VolunteerFactory.create(region_id=VILLAGE_A, phone=f"1360000{n:04d}", **checked(None))
     assert check_reminders()["sent"] == 7
