@@ -54,8 +54,6 @@ from guanai.volunteers.vocabulary import STAR_LABELS, HoursState, Status, star_l
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_SYMBOLS = 12
 CODE_GROUP = 4
-# Lookups of the public page per address; settings.GUANAI_CERTIFICATE_VERIFY_RATE_PER_IP overrides it.
-DEFAULT_VERIFY_RATE_PER_IP = "30/h"
 REVOKE_REASON_LENGTH = 200
 
 # The public honour roll: the ranking is computed at most this often per region and year (the yearly
@@ -291,7 +289,7 @@ def star_label(level: int) -> str:
 def certificate_verify(*, code: str, request: HttpRequest) -> Verification:
     """What a certificate certified, for anyone holding its code; NotFoundError when there is none.
     Every lookup counts against the caller's address (RateLimited beyond the rate)."""
-    rate = getattr(settings, "GUANAI_CERTIFICATE_VERIFY_RATE_PER_IP", DEFAULT_VERIFY_RATE_PER_IP)
+    rate = settings.GUANAI_CERTIFICATE_VERIFY_RATE_PER_IP  # lookups of the public page per address
     if is_ratelimited(request, group="certificate-verify", key="ip", rate=rate, increment=True):
         raise RateLimited(_("查询过于频繁，请稍后再试。"))
     stored = normalised_code(code)
