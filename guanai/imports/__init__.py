@@ -9,4 +9,12 @@ and the volunteer import describe their columns as `Field`s and get back rows wi
     cells.py     cell values as text, and `neutralise_cell` for every value written into a workbook
     workbooks.py writing workbooks: an error report of refused rows, a blank template
     models.py    ImportBatch: one import of one file (who, where, status, counts, refused rows)
+
+What the two roster imports share beyond reading, each importer saying what its roster is:
+
+    results.py   RowError, ImportResult, and the error report made from them
+    rows.py      a row reader's columns: a field's cell, the village a row names, the column of an error
+    writing.py   the batch writer's matching (ID number, or name, birth date and village) and bulk writes
+    running.py   run_roster_import: the region, the batch record, one transaction, the audit event
+    command.py   the body of the import_minors and import_volunteers commands
 """

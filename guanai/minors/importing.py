@@ -5,7 +5,7 @@ row is checked with the registry's shared rules (`guanai.minors.validation`); a 
 with its Excel row number, the header text of the offending column, a stable code and a Chinese reason,
 and every valid row is imported.
 
-Matching, so that importing the same file again updates and creates nothing:
+Matching, so that importing the same file again updates and creates nothing (`guanai.imports.writing`):
   * a row with an ID number is the record with the same blind index (`id_number_index`), wherever it
     is; inside the import region it is updated, outside it the row is refused "已在某县登记" (naming the
     county only, as registering does);
@@ -15,45 +15,38 @@ Matching, so that importing the same file again updates and creates nothing:
   * within one file the same ID number (or, without one, the same name, birth date and village) a second
     time refuses the later row.
 
-All or nothing: the whole file is written in one transaction, the audit event last, so a crash or a kill
-leaves nothing of the batch and running the import again completes it. Rows are streamed and written in
-chunks (bulk_create / bulk_update), and the per-file memory is one small integer per ID number.
+All or nothing (`guanai.imports.running`): the whole file is written in one transaction, the audit event
+last, so a crash or a kill leaves nothing of the batch and running the import again completes it. Rows
+are streamed and written in chunks (bulk_create / bulk_update), and the per-file memory is one small
+integer per ID number.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanai import audit
 from guanai.core import region_codes
-from guanai.core.access import Actor, Permission
-from guanai.core.crypto import blind_index
-from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from guanai.core.access import Permission
+from guanai.core.errors import ValidationFailed
 from guanai.core.region_codes import RegionLevel
 from guanai.imports.cells import CellValue, cell_text, is_empty, normalise_label
-from guanai.imports.headers import Field, HeaderLayout, RosterTable, column_letter
-from guanai.imports.models import ImportBatch
-from guanai.imports.reading import (
-    RosterReadError,
-    RosterSource,
-    SourceRow,
-    file_digest,
-    open_roster,
-    source_name,
-)
-from guanai.imports.workbooks import TemplateColumn, write_refused_rows, write_template_workbook
+from guanai.imports.headers import Field, RosterTable
+from guanai.imports.reading import RosterSource, SourceRow, open_roster
+from guanai.imports.results import ERROR_REASON_HEADER, ORIGINAL_ROW_HEADER, ImportResult, RowError
+from guanai.imports.results import write_error_report as write_error_report  # imported from here by tasks
+from guanai.imports.rows import RosterRowReader
+from guanai.imports.running import RosterImportOptions, RosterKind, run_roster_import
+from guanai.imports.workbooks import TemplateColumn, write_template_workbook
+from guanai.imports.writing import WRITE_BATCH_SIZE, RosterBatchWriter
 from guanai.minors.models import Guardian, Minor
 from guanai.minors.names import pinyin_forms
 from guanai.minors.validation import FieldError, check_age, clean_id_number, clean_phone, reconcile_with_id
@@ -70,8 +63,6 @@ from guanai.regions.models import Region
 from guanai.regions.selectors import region_find_by_name
 
 IMPORT_KIND = "minors"
-CHUNK_SIZE = 1000
-WRITE_BATCH_SIZE = 500
 NAME_MAX_LENGTH = 50
 TEXT_LIMITS = {"ethnicity": 20, "school": 100, "grade": 20, "risk_reason": 300, "address": 300}
 FACT_MAX_LENGTH = 300
@@ -154,9 +145,7 @@ FIELDS: tuple[Field, ...] = (
 FIELD_LABELS: dict[str, str] = {item.key: item.label for item in FIELDS}
 # Columns that are known and carry nothing to import: the row number, and the two columns the error
 # report adds (so that a corrected report imports as it is).
-IGNORED_HEADERS = ("序号", "编号", "序", "No.", "NO", "错误原因", "原表行号")
-ERROR_REASON_HEADER = "错误原因"
-ORIGINAL_ROW_HEADER = "原表行号"
+IGNORED_HEADERS = ("序号", "编号", "序", "No.", "NO", ERROR_REASON_HEADER, ORIGINAL_ROW_HEADER)
 
 # --- The vocabulary as rosters write it ---------------------------------------------------------------
 
@@ -221,56 +210,7 @@ EXCEL_EPOCH = datetime.date(1899, 12, 30)
 EXCEL_SERIAL_RANGE = (2200, 100_000)
 
 
-# --- Results -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A refused row: Excel row number, the header text of the offending column, code, Chinese reason."""
-
-    row: int
-    column: str
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
-
-
-@dataclass
-class ImportResult:
-    """What an import did (or, in a dry run, would do).
-
-    rows       data rows read (blank rows, footers and the header not counted)
-    created, updated, unchanged   valid rows by outcome; refused rows are those in `errors`
-    errors     one entry per problem, a row may have several; ordered by row
-    columns    field key → header text of the column it was read from
-    header     where the header is and every column's header text (for the error report)
-    """
-
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    header: HeaderLayout | None = None
-    dry_run: bool = False
-    batch_id: int | None = None
-
-    @property
-    def refused_rows(self) -> list[int]:
-        return sorted({error.row for error in self.errors})
-
-    def as_json(self) -> dict[str, Any]:
-        """The shape of `import_minors --json` and of the API."""
-        return {
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "errors": [error.as_dict() for error in self.errors],
-        }
+# --- The mapping step's preview ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -469,6 +409,25 @@ class VillageResolver:
         found = self._among(parents, name, field="township")
         return found
 
+    def locate(self, *, village: str, township: str, missing_message: str) -> Region:
+        """The village a row names (a 村（社区） cell, and a 乡镇（街道） cell that narrows it), inside the
+        import region; an import into a village may leave the cell empty. FieldError when it is not
+        found, is ambiguous, or is missing (`missing_message`)."""
+        within: Region | None = None
+        if township and self.region.level < RegionLevel.TOWNSHIP:
+            found_township = self.township(township)
+            if isinstance(found_township, FieldError):
+                raise found_township
+            within = found_township
+        if not village:
+            if self.region.level == RegionLevel.VILLAGE:
+                return self.region
+            raise FieldError("village", "village_required", missing_message)
+        found = self.village(village, within)
+        if isinstance(found, FieldError):
+            raise found
+        return found
+
     def village(self, name: str, township: Region | None) -> Region | FieldError:
         key = (township.code if township else "", name)
         if key not in self._villages:
@@ -545,40 +504,11 @@ class _Prepared:
     id_index: str | None = None
 
 
-class RowReader:
+class RowReader(RosterRowReader):
     """Turns one data row into model values, or into the list of its errors."""
 
-    def __init__(self, layout: HeaderLayout, villages: VillageResolver, *, today: datetime.date) -> None:
-        self.layout = layout
-        self.villages = villages
-        self.today = today
-        self.columns = layout.mapping
-        self.region = villages.region
-
-    def column_name(self, key: str) -> str:
-        """The header text of the column a field was read from; its standard label when the file has
-        no such column (出生日期 for a row that has neither a birth date nor an ID number)."""
-        index = self.columns.get(key)
-        if index is None:
-            return FIELD_LABELS.get(key, "")
-        name = self.layout.columns[index] if index < len(self.layout.columns) else ""
-        return name or _("第 %(column)s 列") % {"column": column_letter(index)}
-
-    def cell(self, cells: Sequence[CellValue], key: str) -> CellValue:
-        index = self.columns.get(key)
-        if index is None or index >= len(cells):
-            return None
-        return cells[index]
-
-    def text(self, cells: Sequence[CellValue], key: str) -> str:
-        value = self.cell(cells, key)
-        return "" if is_empty(value) else cell_text(value)
-
-    def error(self, number: int, problem: FieldError, key: str | None = None) -> RowError:
-        column_key = key or problem.field
-        if column_key not in self.columns and problem.field in ("birth_date", "gender"):
-            column_key = "id_number"  # derived from the ID number, no column of its own
-        return RowError(number, self.column_name(column_key), problem.code, problem.message)
+    labels = FIELD_LABELS
+    missing_village_message = gettext_lazy("请填写所在村（社区）")
 
     def read(self, row: SourceRow) -> tuple[_Prepared | None, list[RowError]]:
         cells, number = row.cells, row.number
@@ -707,24 +637,6 @@ class RowReader:
             return reconciled
         return reconcile_with_id(id_number, birth[0] if birth else None, gender)
 
-    def _village(self, cells: Sequence[CellValue]) -> Region:
-        text = self.text(cells, "village")
-        township: Region | None = None
-        township_text = self.text(cells, "township")
-        if township_text and self.region.level < RegionLevel.TOWNSHIP:
-            found = self.villages.township(township_text)
-            if isinstance(found, FieldError):
-                raise found
-            township = found
-        if not text:
-            if self.region.level == RegionLevel.VILLAGE:
-                return self.region
-            raise FieldError("village", "village_required", _("请填写所在村（社区）"))
-        village = self.villages.village(text, township)
-        if isinstance(village, FieldError):
-            raise village
-        return village
-
     def _optional(self, values: dict[str, Any], cells: Sequence[CellValue]) -> None:
         for key, limit in TEXT_LIMITS.items():
             text = self.text(cells, key)
@@ -790,107 +702,29 @@ class RowReader:
 # --- The batch writer -------------------------------------------------------------------------------------
 
 
-def _id_key(id_number: str) -> int:
-    """The ID number as one integer (X as 10): a million of them in a set take ~60 MB, not ~170 MB."""
-    check = id_number[17]
-    return int(id_number[:17]) * 11 + (10 if check == "X" else int(check))
+class BatchWriter(RosterBatchWriter[_Prepared, Minor]):
+    """Matches prepared rows with the registry and writes them, with their guardians, a chunk at a time."""
 
-
-class BatchWriter:
-    """Matches prepared rows with the registry and writes them, a chunk at a time."""
-
-    def __init__(
-        self, *, actor: Actor | None, region: Region, dry_run: bool, result: ImportResult, reader: RowReader
-    ) -> None:
-        self.actor = actor
-        self.region = region
-        self.dry_run = dry_run
-        self.result = result
-        self.reader = reader
-        self.seen_ids: set[int] = set()
-        self.seen_without_id: set[tuple[str, datetime.date, str]] = set()
-        self.matched_without_id: set[int] = set()
-        self.counties: dict[str, str] = {}
-        self.now = timezone.now()
-        self.user = actor.user if actor is not None else None
-
-    def refuse(self, row: _Prepared, code: str, message: str, key: str = "id_number") -> None:
-        self.result.errors.append(
-            RowError(
-                row.number, self.reader.column_name(key) or self.reader.column_name("name"), code, message
-            )
-        )
-
-    def accept(self, row: _Prepared) -> bool:
-        """False (and the row refused) when the file already had this child."""
-        if row.id_number:
-            key = _id_key(row.id_number)
-            if key in self.seen_ids:
-                self.refuse(row, "duplicate_in_file", _("身份证号与本表前面的行重复"))
-                return False
-            self.seen_ids.add(key)
-            return True
-        identity = (row.values["name"], row.values["birth_date"], row.region_id)
-        if identity in self.seen_without_id:
-            self.refuse(row, "duplicate_in_file", _("姓名、出生日期和所在村与本表前面的行相同"), key="name")
-            return False
-        self.seen_without_id.add(identity)
-        return True
+    model = Minor
+    ambiguous_message = gettext_lazy("库中有多名同名、同出生日期、同村且无身份证号的儿童，请补充身份证号")
+    same_record_message = gettext_lazy("与本表前面的行是同一名儿童")
+    derived_fields = {
+        "id_number": frozenset({"id_number_index"}),
+        "name": frozenset({"name_pinyin", "name_initials"}),
+    }
 
     def write(self, chunk: list[_Prepared]) -> None:
-        for row in chunk:
-            if row.id_number:
-                row.id_index = blind_index(Minor, "id_number", row.id_number)
-        by_index = {
-            minor.id_number_index: minor
-            for minor in Minor.objects.filter(
-                id_number_index__in=[row.id_index for row in chunk if row.id_index]
-            )
-        }
-        unmatched = [row for row in chunk if row.id_index not in by_index]
-        by_identity: dict[tuple[str, datetime.date, str], list[Minor]] = {}
-        if unmatched:
-            candidates = Minor.objects.filter(
-                id_number_index__isnull=True,
-                region_id__in={row.region_id for row in unmatched},
-                name__in={row.values["name"] for row in unmatched},
-                birth_date__in={row.values["birth_date"] for row in unmatched},
-            )
-            for minor in candidates:
-                by_identity.setdefault((minor.name, minor.birth_date, minor.region_id), []).append(minor)
-
         created: list[tuple[Minor, _Prepared]] = []
-        changed: list[Minor] = []
-        changed_fields: set[str] = set()
-        guardian_updates: list[tuple[Minor, list[_GuardianRow]]] = []
         matched: list[tuple[Minor, _Prepared]] = []
-        for row in chunk:
-            existing = by_index.get(row.id_index) if row.id_index else None
-            if existing is not None and not region_codes.is_within(existing.region_id, self.region.code):
-                county = self.county_name(existing.region_id)
-                self.refuse(row, "registered_elsewhere", _("已在%(county)s登记") % {"county": county})
-                continue
-            if existing is None:
-                identity = by_identity.get((row.values["name"], row.values["birth_date"], row.region_id), [])
-                if len(identity) > 1:
-                    self.refuse(
-                        row,
-                        "ambiguous_match",
-                        _("库中有多名同名、同出生日期、同村且无身份证号的儿童，请补充身份证号"),
-                        key="name",
-                    )
-                    continue
-                if identity:
-                    existing = identity[0]
-                    if existing.pk in self.matched_without_id:
-                        self.refuse(row, "duplicate_in_file", _("与本表前面的行是同一名儿童"), key="name")
-                        continue
-                    self.matched_without_id.add(existing.pk)
+        for row, existing in self.match(chunk):
             if existing is None:
                 created.append((self.new_minor(row), row))
             else:
                 matched.append((existing, row))
 
+        changed: list[Minor] = []
+        changed_fields: set[str] = set()
+        guardian_updates: list[tuple[Minor, list[_GuardianRow]]] = []
         current_guardians = self.guardians_of([minor for minor, row in matched if row.guardians is not None])
         for minor, row in matched:
             fields = self.apply(minor, row)
@@ -898,28 +732,17 @@ class BatchWriter:
                 guardian.key() for guardian in row.guardians
             ) != current_guardians.get(minor.pk, [])
             if fields or guardians_changed:
-                minor.version += 1
-                minor.updated_at = self.now
+                self.mark_changed(minor)
                 changed.append(minor)
                 changed_fields.update(fields)
                 if guardians_changed:
                     guardian_updates.append((minor, row.guardians or []))
             else:
                 self.result.unchanged += 1
-        self.result.created += len(created)
-        self.result.updated += len(changed)
+        self.save([minor for minor, row in created], changed, changed_fields)
         if self.dry_run:
             return
 
-        Minor.objects.bulk_create([minor for minor, row in created], batch_size=WRITE_BATCH_SIZE)
-        if changed:
-            if "id_number" in changed_fields:
-                changed_fields.add("id_number_index")
-            if "name" in changed_fields:
-                changed_fields.update({"name_pinyin", "name_initials"})
-            Minor.objects.bulk_update(
-                changed, sorted(changed_fields | {"version", "updated_at"}), batch_size=WRITE_BATCH_SIZE
-            )
         if guardian_updates:
             Guardian.objects.filter(minor__in=[minor for minor, guardians in guardian_updates]).delete()
         new_guardians = [
@@ -979,166 +802,24 @@ class BatchWriter:
             )
         return {key: sorted(value) for key, value in found.items()}
 
-    def county_name(self, region_code: str) -> str:
-        county_code = region_code[:6].ljust(12, "0")
-        if county_code not in self.counties:
-            county = Region.objects.filter(code=county_code).first()
-            self.counties[county_code] = county.name if county else county_code[:6]
-        return self.counties[county_code]
-
 
 # --- The service ----------------------------------------------------------------------------------------
 
-
-def _import_region(actor: Actor | None, region_code: str) -> Region:
-    try:
-        code = region_codes.normalise_code(region_code)
-    except ValueError as error:
-        raise ValidationFailed(fields={"region": [_("区划代码应为 12 位数字")]}) from error
-    if actor is not None:
-        if not actor.has(Permission.MINOR_IMPORT):
-            raise PermissionDeniedError()
-        if actor.region_code is None or not region_codes.is_within(code, actor.region_code):
-            raise NotFoundError()
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise NotFoundError()
-    if region.level < RegionLevel.COUNTY:
-        raise ValidationFailed(fields={"region": [_("请选择县（市、区）、乡镇（街道）或村（社区）导入")]})
-    return region
+MINOR_ROSTER = RosterKind(
+    name=IMPORT_KIND,
+    permission=Permission.MINOR_IMPORT,
+    audit_action="minors.import",
+    fields=FIELDS,
+    ignored_headers=IGNORED_HEADERS,
+    reader=lambda layout, region, today: RowReader(layout, VillageResolver(region), today=today),
+    writer=BatchWriter,
+)
 
 
-def _chunks(rows: Iterable[_Prepared], size: int) -> Iterator[list[_Prepared]]:
-    chunk: list[_Prepared] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def minor_roster_import(
-    *,
-    actor: Actor | None,
-    path_or_file: RosterSource,
-    region_code: str,
-    dry_run: bool,
-    progress: Callable[[int, int | None], None] | None = None,
-    mapping: Mapping[str, int] | None = None,
-    batch: ImportBatch | None = None,
-    chunk_size: int = CHUNK_SIZE,
-) -> ImportResult:
-    """Import a roster into the registry of `region_code` (a county, township or village).
-
-    actor         who imports (needs minors.import and the region in scope); None for a command
-    path_or_file  a path or a binary file object (an upload)
-    dry_run       check and match everything, write nothing: the counts say what would happen
-    progress      called after each chunk with (data rows read so far, rows in the sheet or None)
-    mapping       field key → column index, as the wizard's mapping step adjusted it (else detected)
-    batch         an ImportBatch made beforehand (the upload view); else one is created
-
-    Raises RosterReadError when the file cannot be read (nothing is written then), PermissionDenied /
-    NotFound for an actor who may not import into the region. Refused rows are in `result.errors`.
-    """
-    region = _import_region(actor, region_code)
-    today = timezone.localdate()
-    batch = _start_batch(batch, actor=actor, region=region, source=path_or_file, dry_run=dry_run)
-    result = ImportResult(dry_run=dry_run, batch_id=batch.pk)
-    try:
-        with open_roster(path_or_file) as roster:
-            table = RosterTable(roster, FIELDS, ignore=IGNORED_HEADERS, mapping=mapping)
-            result.header = table.layout
-            reader = RowReader(table.layout, VillageResolver(region), today=today)
-            result.columns = {key: reader.column_name(key) for key in table.layout.mapping}
-            writer = BatchWriter(actor=actor, region=region, dry_run=dry_run, result=result, reader=reader)
-
-            def prepared() -> Iterator[_Prepared]:
-                for row in table.data_rows():
-                    result.rows += 1
-                    valid, errors = reader.read(row)
-                    if valid is None:
-                        result.errors.extend(errors)
-                    elif writer.accept(valid):
-                        yield valid
-
-            # One transaction for the whole file (a dry run writes nothing and takes no write lock).
-            with contextlib.nullcontext() if dry_run else transaction.atomic():
-                for chunk in _chunks(prepared(), chunk_size):
-                    writer.write(chunk)
-                    if progress is not None:
-                        progress(result.rows, table.total_rows)
-                result.errors.sort(key=lambda error: error.row)
-                if not dry_run:
-                    audit.record(
-                        actor=actor,
-                        action="minors.import",
-                        target=batch,
-                        region_code=region.code,
-                        detail={
-                            "rows": result.rows,
-                            "created": result.created,
-                            "updated": result.updated,
-                            "unchanged": result.unchanged,
-                            "errors": len(result.errors),
-                        },
-                    )
-            if progress is not None:
-                progress(result.rows, result.rows)
-    except BaseException as error:
-        _finish_batch(batch, result, failure=error)
-        raise
-    _finish_batch(batch, result)
-    return result
-
-
-def _start_batch(
-    batch: ImportBatch | None, *, actor: Actor | None, region: Region, source: RosterSource, dry_run: bool
-) -> ImportBatch:
-    if batch is None:
-        batch = ImportBatch(
-            kind=IMPORT_KIND,
-            region=region,
-            created_by=actor.user if actor is not None else None,
-            file_name=source_name(source)[:255],
-        )
-    batch.kind, batch.region = IMPORT_KIND, region
-    try:
-        batch.file_digest = file_digest(source)
-    except OSError as error:
-        raise RosterReadError("unreadable", _("无法打开文件：%(error)s") % {"error": error}) from error
-    batch.is_dry_run = dry_run
-    batch.status = ImportBatch.Status.RUNNING
-    batch.started_at = timezone.now()
-    batch.save()
-    return batch
-
-
-def _finish_batch(batch: ImportBatch, result: ImportResult, *, failure: BaseException | None = None) -> None:
-    batch.finished_at = timezone.now()
-    if failure is not None:
-        batch.status = ImportBatch.Status.FAILED
-        batch.message = (
-            failure.message
-            if isinstance(failure, RosterReadError)
-            else _("导入中断，未写入任何数据，可重新导入。")
-        )[:300]
-        # The counts of a failed batch describe nothing that was kept.
-        batch.rows = batch.created = batch.updated = batch.unchanged = batch.error_count = 0
-        batch.errors = []
-    else:
-        batch.status = ImportBatch.Status.SUCCEEDED
-        batch.rows, batch.created, batch.updated = result.rows, result.created, result.updated
-        batch.unchanged, batch.error_count = result.unchanged, len(result.errors)
-        batch.errors = [error.as_dict() for error in result.errors[: ImportBatch.ERRORS_KEPT]]
-        batch.columns = result.columns
-    try:
-        with transaction.atomic():
-            batch.save()
-    except Exception:  # the outer transaction is broken; its caller sees the original error
-        if failure is None:
-            raise
+def minor_roster_import(**options: Unpack[RosterImportOptions]) -> ImportResult:
+    """Import a roster into the registry of `region_code` (a county, township or village); the actor
+    needs minors.import and the region in scope (None for a command). The options: `run_roster_import`."""
+    return run_roster_import(MINOR_ROSTER, **options)
 
 
 def roster_preview(path_or_file: RosterSource, limit: int = 20) -> RosterPreview:
@@ -1157,39 +838,6 @@ def roster_preview(path_or_file: RosterSource, limit: int = 20) -> RosterPreview
             rows=rows,
             fields=dict(FIELD_LABELS),
         )
-
-
-def write_error_report(
-    result: ImportResult, source_rows: Iterable[SourceRow] | RosterSource, out_path: str | Path
-) -> int:
-    """A workbook of the refused rows with their original cells and a 错误原因 column, to be corrected
-    and imported again; `source_rows` are the rows of the imported file (or the file itself). Returns
-    the number of rows written."""
-    if result.header is None:
-        raise ValueError("the import did not get as far as the header")
-    reasons: dict[int, list[str]] = {}
-    for error in result.errors:
-        prefix = f"【{error.column}】" if error.column else ""
-        reasons.setdefault(error.row, []).append(prefix + error.message)
-    joined = {row: "；".join(messages) for row, messages in reasons.items()}
-    if isinstance(source_rows, str | Path) or hasattr(source_rows, "read"):
-        with open_roster(source_rows) as roster:  # type: ignore[arg-type]
-            return write_refused_rows(
-                out_path,
-                columns=result.header.columns,
-                rows=roster.rows(),
-                reasons=joined,
-                reason_header=ERROR_REASON_HEADER,
-                row_header=ORIGINAL_ROW_HEADER,
-            )
-    return write_refused_rows(
-        out_path,
-        columns=result.header.columns,
-        rows=source_rows,  # type: ignore[arg-type]
-        reasons=joined,
-        reason_header=ERROR_REASON_HEADER,
-        row_header=ORIGINAL_ROW_HEADER,
-    )
 
 
 TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (

@@ -14,48 +14,37 @@ refused "已在某县登记" (naming the county only, as registering does). A re
 the same name, birth date and village is the same elder: the import gives it its ID number. Within one
 file the same ID number a second time refuses the later row.
 
-All or nothing: the whole file is written in one transaction, the audit event last, so a crash or a kill
-leaves nothing of the batch and running the import again completes it. Rows are streamed and written in
-chunks (bulk_create / bulk_update). Values that a spreadsheet would run as a formula are stored as the
+All or nothing, as every roster import (`guanai.imports.running`): the whole file is written in one
+transaction, the audit event last, so a crash or a kill leaves nothing of the batch and running the
+import again completes it. Rows are streamed and written in chunks (bulk_create / bulk_update), matched
+as `guanai.imports.writing` does. Values that a spreadsheet would run as a formula are stored as the
 text they are and neutralised wherever they are written into a workbook again (the error report).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from guanai import audit
-from guanai.core import region_codes
-from guanai.core.access import Actor, Permission
-from guanai.core.crypto import blind_index
-from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
-from guanai.core.region_codes import RegionLevel
+from guanai.core.access import Permission
 from guanai.imports.cells import CellValue, cell_text, is_empty, normalise_label
-from guanai.imports.headers import Field, HeaderLayout, RosterTable, column_letter
-from guanai.imports.models import ImportBatch
-from guanai.imports.reading import (
-    RosterReadError,
-    RosterSource,
-    SourceRow,
-    file_digest,
-    open_roster,
-    source_name,
-)
-from guanai.minors.importing import ImportResult, RowError, VillageResolver, parse_date
+from guanai.imports.headers import Field
+from guanai.imports.reading import SourceRow
+from guanai.imports.results import ERROR_REASON_HEADER, ORIGINAL_ROW_HEADER, ImportResult, RowError
+from guanai.imports.rows import RosterRowReader
+from guanai.imports.running import RosterImportOptions, RosterKind, run_roster_import
+from guanai.imports.writing import RosterBatchWriter
+from guanai.minors.importing import VillageResolver, parse_date
 from guanai.minors.names import pinyin_forms
 from guanai.minors.validation import FieldError, age_on, clean_id_number, clean_phone, reconcile_with_id
 from guanai.minors.vocabulary import Gender
-from guanai.regions.models import Region
 from guanai.volunteers.models import Volunteer
 from guanai.volunteers.services import MAX_CHILDREN_LIMIT, MIN_AGE
 from guanai.volunteers.vocabulary import (
@@ -72,8 +61,6 @@ from guanai.volunteers.vocabulary import (
 )
 
 IMPORT_KIND = "volunteers"
-CHUNK_SIZE = 1000
-WRITE_BATCH_SIZE = 500
 NAME_MAX_LENGTH = 50
 LICENCE_MAX_LENGTH = 30
 CERTIFICATE_MAX_LENGTH = 50
@@ -142,7 +129,7 @@ FIELDS: tuple[Field, ...] = (
 FIELD_LABELS: dict[str, str] = {item.key: item.label for item in FIELDS}
 # Columns that are known and carry nothing to import: the row number, remarks, and the two columns the
 # error report adds (so that a corrected report imports as it is).
-IGNORED_HEADERS = ("序号", "编号", "序", "No.", "NO", "备注", "错误原因", "原表行号")
+IGNORED_HEADERS = ("序号", "编号", "序", "No.", "NO", "备注", ERROR_REASON_HEADER, ORIGINAL_ROW_HEADER)
 
 # --- The vocabulary as rosters write it ---------------------------------------------------------------
 
@@ -405,40 +392,11 @@ class _Prepared:
     id_index: str | None = None
 
 
-class RowReader:
+class RowReader(RosterRowReader):
     """Turns one data row into model values, or into the list of its errors."""
 
-    def __init__(self, layout: HeaderLayout, villages: VillageResolver, *, today: datetime.date) -> None:
-        self.layout = layout
-        self.villages = villages
-        self.today = today
-        self.columns = layout.mapping
-        self.region = villages.region
-
-    def column_name(self, key: str) -> str:
-        """The header text of the column a field was read from; its standard label when the file has
-        no such column."""
-        index = self.columns.get(key)
-        if index is None:
-            return FIELD_LABELS.get(key, "")
-        name = self.layout.columns[index] if index < len(self.layout.columns) else ""
-        return name or _("第 %(column)s 列") % {"column": column_letter(index)}
-
-    def cell(self, cells: Sequence[CellValue], key: str) -> CellValue:
-        index = self.columns.get(key)
-        if index is None or index >= len(cells):
-            return None
-        return cells[index]
-
-    def text(self, cells: Sequence[CellValue], key: str) -> str:
-        value = self.cell(cells, key)
-        return "" if is_empty(value) else cell_text(value)
-
-    def error(self, number: int, problem: FieldError, key: str | None = None) -> RowError:
-        column_key = key or problem.field
-        if column_key not in self.columns and problem.field in ("birth_date", "gender"):
-            column_key = "id_number"  # derived from the ID number, no column of its own
-        return RowError(number, self.column_name(column_key), problem.code, problem.message)
+    labels = FIELD_LABELS
+    missing_village_message = gettext_lazy("请填写村（社区）")
 
     def read(self, row: SourceRow) -> tuple[_Prepared | None, list[RowError]]:
         cells, number = row.cells, row.number
@@ -607,113 +565,27 @@ class RowReader:
             return reconciled
         return reconcile_with_id(id_number, birth[0] if birth else None, gender)
 
-    def _village(self, cells: Sequence[CellValue]) -> Region:
-        text = self.text(cells, "village")
-        township: Region | None = None
-        township_text = self.text(cells, "township")
-        if township_text and self.region.level < RegionLevel.TOWNSHIP:
-            found = self.villages.township(township_text)
-            if isinstance(found, FieldError):
-                raise found
-            township = found
-        if not text:
-            if self.region.level == RegionLevel.VILLAGE:
-                return self.region
-            raise FieldError("village", "village_required", _("请填写村（社区）"))
-        village = self.villages.village(text, township)
-        if isinstance(village, FieldError):
-            raise village
-        return village
-
 
 # --- The batch writer -------------------------------------------------------------------------------------
 
 
-def _id_key(id_number: str) -> int:
-    """The ID number as one integer (X as 10), for the set of numbers seen in the file."""
-    check = id_number[17]
-    return int(id_number[:17]) * 11 + (10 if check == "X" else int(check))
-
-
-class BatchWriter:
+class BatchWriter(RosterBatchWriter[_Prepared, Volunteer]):
     """Matches prepared rows with the volunteers on record and writes them, a chunk at a time."""
 
-    def __init__(
-        self, *, actor: Actor | None, region: Region, dry_run: bool, result: ImportResult, reader: RowReader
-    ) -> None:
-        self.actor = actor
-        self.region = region
-        self.dry_run = dry_run
-        self.result = result
-        self.reader = reader
-        self.seen_ids: set[int] = set()
-        self.matched_without_id: set[int] = set()
-        self.counties: dict[str, str] = {}
-        self.now = timezone.now()
-        self.today = timezone.localdate()
-        self.user = actor.user if actor is not None else None
-
-    def refuse(self, row: _Prepared, code: str, message: str, key: str = "id_number") -> None:
-        self.result.errors.append(
-            RowError(
-                row.number, self.reader.column_name(key) or self.reader.column_name("name"), code, message
-            )
-        )
-
-    def accept(self, row: _Prepared) -> bool:
-        """False (and the row refused) when the file already had this volunteer."""
-        key = _id_key(row.id_number)
-        if key in self.seen_ids:
-            self.refuse(row, "duplicate_in_file", _("身份证号与本表前面的行重复"))
-            return False
-        self.seen_ids.add(key)
-        return True
+    model = Volunteer
+    ambiguous_message = gettext_lazy("库中有多名同名、同出生日期、同村且无身份证号的志愿者，请先核实合并")
+    same_record_message = gettext_lazy("与本表前面的行是同一名志愿者")
+    derived_fields = {
+        "id_number": frozenset({"id_number_index"}),
+        "phone": frozenset({"phone_index"}),
+        "name": frozenset({"name_pinyin", "name_initials"}),
+    }
 
     def write(self, chunk: list[_Prepared]) -> None:
-        for row in chunk:
-            row.id_index = blind_index(Volunteer, "id_number", row.id_number)
-        by_index = {
-            volunteer.id_number_index: volunteer
-            for volunteer in Volunteer.objects.filter(id_number_index__in=[row.id_index for row in chunk])
-        }
-        unmatched = [row for row in chunk if row.id_index not in by_index]
-        by_identity: dict[tuple[str, datetime.date, str], list[Volunteer]] = {}
-        if unmatched:
-            candidates = Volunteer.objects.filter(
-                id_number_index__isnull=True,
-                region_id__in={row.region_id for row in unmatched},
-                name__in={row.values["name"] for row in unmatched},
-                birth_date__in={row.values["birth_date"] for row in unmatched},
-            )
-            for volunteer in candidates:
-                key = (volunteer.name, volunteer.birth_date, volunteer.region_id)
-                by_identity.setdefault(key, []).append(volunteer)
-
         created: list[Volunteer] = []
         changed: list[Volunteer] = []
         changed_fields: set[str] = set()
-        for row in chunk:
-            existing = by_index.get(row.id_index)
-            if existing is not None and not region_codes.is_within(existing.region_id, self.region.code):
-                county = self.county_name(existing.region_id)
-                self.refuse(row, "registered_elsewhere", _("已在%(county)s登记") % {"county": county})
-                continue
-            if existing is None:
-                identity = by_identity.get((row.values["name"], row.values["birth_date"], row.region_id), [])
-                if len(identity) > 1:
-                    self.refuse(
-                        row,
-                        "ambiguous_match",
-                        _("库中有多名同名、同出生日期、同村且无身份证号的志愿者，请先核实合并"),
-                        key="name",
-                    )
-                    continue
-                if identity:
-                    existing = identity[0]
-                    if existing.pk in self.matched_without_id:
-                        self.refuse(row, "duplicate_in_file", _("与本表前面的行是同一名志愿者"), key="name")
-                        continue
-                    self.matched_without_id.add(existing.pk)
+        for row, existing in self.match(chunk):
             if existing is None:
                 created.append(self.new_volunteer(row))
                 continue
@@ -721,28 +593,12 @@ class BatchWriter:
             if fields is None:
                 continue  # refused
             if fields:
-                existing.version += 1
-                existing.updated_at = self.now
+                self.mark_changed(existing)
                 changed.append(existing)
                 changed_fields.update(fields)
             else:
                 self.result.unchanged += 1
-        self.result.created += len(created)
-        self.result.updated += len(changed)
-        if self.dry_run:
-            return
-
-        Volunteer.objects.bulk_create(created, batch_size=WRITE_BATCH_SIZE)
-        if changed:
-            if "id_number" in changed_fields:
-                changed_fields.add("id_number_index")
-            if "phone" in changed_fields:
-                changed_fields.add("phone_index")
-            if "name" in changed_fields:
-                changed_fields.update({"name_pinyin", "name_initials"})
-            Volunteer.objects.bulk_update(
-                changed, sorted(changed_fields | {"version", "updated_at"}), batch_size=WRITE_BATCH_SIZE
-            )
+        self.save(created, changed, changed_fields)
 
     def new_volunteer(self, row: _Prepared) -> Volunteer:
         values = dict(row.values)
@@ -808,163 +664,21 @@ class BatchWriter:
             volunteer.name_pinyin, volunteer.name_initials = pinyin_forms(volunteer.name)
         return changed
 
-    def county_name(self, region_code: str) -> str:
-        county_code = region_code[:6].ljust(12, "0")
-        if county_code not in self.counties:
-            county = Region.objects.filter(code=county_code).first()
-            self.counties[county_code] = county.name if county else county_code[:6]
-        return self.counties[county_code]
-
 
 # --- The service ----------------------------------------------------------------------------------------
 
-
-def _import_region(actor: Actor | None, region_code: str) -> Region:
-    try:
-        code = region_codes.normalise_code(region_code)
-    except ValueError as error:
-        raise ValidationFailed(fields={"region": [_("区划代码应为 12 位数字")]}) from error
-    if actor is not None:
-        if not actor.has(Permission.VOLUNTEER_IMPORT):
-            raise PermissionDeniedError()
-        if actor.region_code is None or not region_codes.is_within(code, actor.region_code):
-            raise NotFoundError()
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise NotFoundError()
-    if region.level < RegionLevel.COUNTY:
-        raise ValidationFailed(fields={"region": [_("请选择县（市、区）、乡镇（街道）或村（社区）导入")]})
-    return region
+VOLUNTEER_ROSTER = RosterKind(
+    name=IMPORT_KIND,
+    permission=Permission.VOLUNTEER_IMPORT,
+    audit_action="volunteers.import",
+    fields=FIELDS,
+    ignored_headers=IGNORED_HEADERS,
+    reader=lambda layout, region, today: RowReader(layout, VillageResolver(region), today=today),
+    writer=BatchWriter,
+)
 
 
-def _chunks(rows: Iterable[_Prepared], size: int) -> Iterator[list[_Prepared]]:
-    chunk: list[_Prepared] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def volunteer_roster_import(
-    *,
-    actor: Actor | None,
-    path_or_file: RosterSource,
-    region_code: str,
-    dry_run: bool,
-    progress: Callable[[int, int | None], None] | None = None,
-    mapping: Mapping[str, int] | None = None,
-    batch: ImportBatch | None = None,
-    chunk_size: int = CHUNK_SIZE,
-) -> ImportResult:
-    """Import a roster of volunteers into `region_code` (a county, township or village).
-
-    actor         who imports (needs volunteers.import and the region in scope); None for a command
-    path_or_file  a path or a binary file object (an upload)
-    dry_run       check and match everything, write nothing: the counts say what would happen
-    progress      called after each chunk with (data rows read so far, rows in the sheet or None)
-    mapping       field key → column index, as a mapping step adjusted it (else detected)
-    batch         an ImportBatch made beforehand (an upload view); else one is created
-
-    Raises RosterReadError when the file cannot be read (nothing is written then), PermissionDenied /
-    NotFound for an actor who may not import into the region. Refused rows are in `result.errors`.
-    """
-    region = _import_region(actor, region_code)
-    today = timezone.localdate()
-    batch = _start_batch(batch, actor=actor, region=region, source=path_or_file, dry_run=dry_run)
-    result = ImportResult(dry_run=dry_run, batch_id=batch.pk)
-    try:
-        with open_roster(path_or_file) as roster:
-            table = RosterTable(roster, FIELDS, ignore=IGNORED_HEADERS, mapping=mapping)
-            result.header = table.layout
-            reader = RowReader(table.layout, VillageResolver(region), today=today)
-            result.columns = {key: reader.column_name(key) for key in table.layout.mapping}
-            writer = BatchWriter(actor=actor, region=region, dry_run=dry_run, result=result, reader=reader)
-
-            def prepared() -> Iterator[_Prepared]:
-                for row in table.data_rows():
-                    result.rows += 1
-                    valid, errors = reader.read(row)
-                    if valid is None:
-                        result.errors.extend(errors)
-                    elif writer.accept(valid):
-                        yield valid
-
-            # One transaction for the whole file (a dry run writes nothing and takes no write lock).
-            with contextlib.nullcontext() if dry_run else transaction.atomic():
-                for chunk in _chunks(prepared(), chunk_size):
-                    writer.write(chunk)
-                    if progress is not None:
-                        progress(result.rows, table.total_rows)
-                result.errors.sort(key=lambda error: error.row)
-                if not dry_run:
-                    audit.record(
-                        actor=actor,
-                        action="volunteers.import",
-                        target=batch,
-                        region_code=region.code,
-                        detail={
-                            "rows": result.rows,
-                            "created": result.created,
-                            "updated": result.updated,
-                            "unchanged": result.unchanged,
-                            "errors": len(result.errors),
-                        },
-                    )
-            if progress is not None:
-                progress(result.rows, result.rows)
-    except BaseException as error:
-        _finish_batch(batch, result, failure=error)
-        raise
-    _finish_batch(batch, result)
-    return result
-
-
-def _start_batch(
-    batch: ImportBatch | None, *, actor: Actor | None, region: Region, source: RosterSource, dry_run: bool
-) -> ImportBatch:
-    if batch is None:
-        batch = ImportBatch(
-            kind=IMPORT_KIND,
-            region=region,
-            created_by=actor.user if actor is not None else None,
-            file_name=source_name(source)[:255],
-        )
-    batch.kind, batch.region = IMPORT_KIND, region
-    try:
-        batch.file_digest = file_digest(source)
-    except OSError as error:
-        raise RosterReadError("unreadable", _("无法打开文件：%(error)s") % {"error": error}) from error
-    batch.is_dry_run = dry_run
-    batch.status = ImportBatch.Status.RUNNING
-    batch.started_at = timezone.now()
-    batch.save()
-    return batch
-
-
-def _finish_batch(batch: ImportBatch, result: ImportResult, *, failure: BaseException | None = None) -> None:
-    batch.finished_at = timezone.now()
-    if failure is not None:
-        batch.status = ImportBatch.Status.FAILED
-        batch.message = (
-            failure.message
-            if isinstance(failure, RosterReadError)
-            else _("导入中断，未写入任何数据，可重新导入。")
-        )[:300]
-        # The counts of a failed batch describe nothing that was kept.
-        batch.rows = batch.created = batch.updated = batch.unchanged = batch.error_count = 0
-        batch.errors = []
-    else:
-        batch.status = ImportBatch.Status.SUCCEEDED
-        batch.rows, batch.created, batch.updated = result.rows, result.created, result.updated
-        batch.unchanged, batch.error_count = result.unchanged, len(result.errors)
-        batch.errors = [error.as_dict() for error in result.errors[: ImportBatch.ERRORS_KEPT]]
-        batch.columns = result.columns
-    try:
-        with transaction.atomic():
-            batch.save()
-    except Exception:  # the outer transaction is broken; its caller sees the original error
-        if failure is None:
-            raise
+def volunteer_roster_import(**options: Unpack[RosterImportOptions]) -> ImportResult:
+    """Import a roster of volunteers into `region_code` (a county, township or village); the actor needs
+    volunteers.import and the region in scope (None for a command). The options: `run_roster_import`."""
+    return run_roster_import(VOLUNTEER_ROSTER, **options)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import zipfile
-from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
 from guanai.imports.reading import open_roster
+from guanai.imports.tests.commands import call_import_command, frozen_today  # noqa: F401 - an autouse fixture
 from guanai.minors.importing import minor_roster_import, roster_preview, write_error_report, write_template
 from guanai.minors.models import Minor
 from guanai.minors.tests.ids import id_number
@@ -24,16 +20,8 @@ from guanai.minors.tests.rosters import FIRST_DATA_ROW, child, township_roster, 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def frozen_today() -> Iterator[None]:
-    with time_machine.travel(datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC), tick=True):
-        yield
-
-
 def import_minors(*args: str) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
-    call_command("import_minors", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
+    return call_import_command("import_minors", *args)
 
 
 @pytest.fixture

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import zipfile
-from collections.abc import Iterator
-from io import StringIO
 from pathlib import Path
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook
 
 from guanai.audit.models import AuditEvent
 from guanai.imports.models import ImportBatch
+from guanai.imports.tests.commands import call_import_command, frozen_today  # noqa: F401 - an autouse fixture
 from guanai.volunteers.models import Volunteer
 from guanai.volunteers.tests.rosters import (
     FIRST_DATA_ROW,
@@ -31,16 +27,8 @@ from guanai.volunteers.tests.rosters import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def frozen_today() -> Iterator[None]:
-    with time_machine.travel(datetime.datetime(2026, 6, 1, 10, 0, tzinfo=datetime.UTC), tick=True):
-        yield
-
-
 def import_volunteers(*args: str) -> tuple[str, str]:
-    out, err = StringIO(), StringIO()
-    call_command("import_volunteers", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
+    return call_import_command("import_volunteers", *args)
 
 
 @pytest.fixture
