@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "guanai.committees",
     "guanai.minors",
     "guanai.volunteers",
+    "guanai.pairings",
+    "guanai.notifications",
     "guanai.imports",
     "guanai.web",
     "guanai.demo",
