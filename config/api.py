@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from guanai.accounts.api import router as accounts_router
 from guanai.audit.api import router as audit_router
 from guanai.audit.services import audit_access_denied
+from guanai.cafes.api import router as cafes_router
 from guanai.committees.api import router as committees_router
 from guanai.core.api import (
     BearerTokenAuth,
@@ -16,7 +17,10 @@ from guanai.core.api import (
     SessionActorAuth,
     install_error_handlers,
 )
+from guanai.mentoring.api import router as mentoring_router
 from guanai.minors.api import router as minors_router
+from guanai.pairings.api import router as pairings_router
+from guanai.pairings.visits_api import router as visits_router
 from guanai.regions.api import router as regions_router
 from guanai.volunteers.api import router as volunteers_router
 from guanai.volunteers.api import teams_router
@@ -51,3 +55,9 @@ api.add_router("/audit", audit_router)
 api.add_router("/minors", minors_router)
 api.add_router("/volunteers", volunteers_router)
 api.add_router("/teams", teams_router)
+# Pairings and their follow-up declare full paths (/pairings/…, /minors/{id}/volunteer-suggestions,
+# /visits/…, /mandatory-reports/…): they reach across the registry and the volunteers.
+api.add_router("", pairings_router)
+api.add_router("", visits_router)
+api.add_router("/mentoring-cases", mentoring_router)
+api.add_router("/cafes", cafes_router)

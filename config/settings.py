@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "guanai.minors",
     "guanai.volunteers",
     "guanai.pairings",
+    "guanai.mentoring",
+    "guanai.cafes",
     "guanai.notifications",
     "guanai.imports",
     "guanai.web",

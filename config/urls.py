@@ -13,6 +13,11 @@ urlpatterns = [
     path("", include("guanai.volunteers.signup_urls")),
     # Certificates, their public verification (/verify/) and the honour roll.
     path("", include("guanai.volunteers.certificate_urls")),
+    path("pairings/", include("guanai.pairings.urls")),
+    # Visits (a volunteer's phone form), overdue follow-up and mandatory reports.
+    path("", include("guanai.pairings.visit_urls")),
+    path("mentoring/", include("guanai.mentoring.urls")),
+    path("cafes/", include("guanai.cafes.urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"

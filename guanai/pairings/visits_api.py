@@ -1,0 +1,3 @@
+from guanai.core.api import Router
+
+router = Router()
