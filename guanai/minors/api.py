@@ -1,7 +1,7 @@
 import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
 
 from guanai import audit
@@ -11,9 +11,16 @@ from guanai.core.errors import NotFoundError
 from guanai.core.masking import unmask_field
 from guanai.imports.models import ImportBatch
 from guanai.minors import display
-from guanai.minors.exports import CONTENT_TYPES as EXPORT_CONTENT_TYPES
-from guanai.minors.exports import export_approval_decide, minors_export
-from guanai.minors.models import ExportApproval, Minor
+from guanai.minors.export_api import (
+    EXPORT_DESCRIPTION,
+    EXPORT_SUMMARY,
+    ExportApprovalOut,
+    ExportOperations,
+    ExportRequest,
+    export_file_openapi,
+)
+from guanai.minors.exports import MINORS
+from guanai.minors.models import Minor
 from guanai.minors.selectors import MinorFilters, minor_get, minor_list, minor_page
 from guanai.minors.services import (
     ConsentInput,
@@ -393,73 +400,27 @@ class ExportFilterIn(MinorFilterFields):
     """The list's filters, as an export (or its approval) records them."""
 
 
-class ExportIn(Schema):
+class ExportIn(ExportRequest):
     filters: ExportFilterIn = Field(default_factory=lambda: ExportFilterIn.model_validate({}))
-    format: Literal["xlsx", "csv"] = "xlsx"
-    approval_id: int | None = Field(
-        None, description="已批准的导出申请编号；给出时按申请时的筛选条件和格式导出，只能用一次"
-    )
 
 
-class ExportApprovalOut(Schema):
-    id: int
-    state: Literal["pending", "approved", "declined", "used"]
-    rows: int
-    format: str
-    region_code: str
-
-
-def _approval_out(approval: ExportApproval) -> ExportApprovalOut:
-    return ExportApprovalOut(
-        id=approval.pk,
-        state=approval.state,  # type: ignore[arg-type]
-        rows=approval.row_count,
-        format=approval.file_format,
-        region_code=approval.region_id,
-    )
-
-
-EXPORT_FILE_RESPONSE = {
-    "responses": {
-        200: {
-            "description": "导出文件（身份证号、住址脱敏，带导出人水印）",
-            "content": {
-                content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
-                for content_type in EXPORT_CONTENT_TYPES.values()
-            },
-        }
-    }
-}
+EXPORT_FILE_RESPONSE = export_file_openapi("导出文件（身份证号、住址脱敏，带导出人水印）")
+EXPORT_OPERATIONS = ExportOperations(dataset=MINORS, approval_schema=ExportApprovalOut)
 
 
 @router.post(
     "/exports",
     response=responses(ExportApprovalOut, status=202),
     operation_id="minors_export",
-    summary="导出筛选结果（超过 1000 行须上级审批）",
-    description=(
-        "按筛选条件导出 .xlsx 或 .csv，流式返回文件。超过 1000 行且未给出已批准的申请时不导出，"
-        "返回 202 和新提交（或已在等待）的导出申请；上一级管理员批准后，带 approval_id 再次调用即可导出一次。"
-    ),
+    summary=EXPORT_SUMMARY,
+    description=EXPORT_DESCRIPTION,
     openapi_extra=EXPORT_FILE_RESPONSE,
 )
 @requires(Permission.MINOR_EXPORT)
 def minors_export_file(request: HttpRequest, payload: ExportIn) -> Any:
     query = payload.filters.model_dump()
     query["status"] = None if payload.filters.status == "all" else payload.filters.status
-    result = minors_export(
-        actor=request_actor(request),
-        filters=MinorFilters(**query),
-        file_format=payload.format,
-        approval_id=payload.approval_id,
-        request=request,
-    )
-    if isinstance(result, ExportApproval):
-        return Status(202, _approval_out(result))
-    response = StreamingHttpResponse(result.chunks, content_type=result.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return EXPORT_OPERATIONS.export(request, payload, MinorFilters(**query))
 
 
 @router.post(
@@ -471,10 +432,7 @@ def minors_export_file(request: HttpRequest, payload: ExportIn) -> Any:
 )
 @requires(Permission.EXPORT_APPROVE)
 def minors_export_approve(request: HttpRequest, approval_id: int) -> ExportApprovalOut:
-    approval = export_approval_decide(
-        actor=request_actor(request), approval_id=approval_id, approve=True, request=request
-    )
-    return _approval_out(approval)
+    return EXPORT_OPERATIONS.decide(request, approval_id, approve=True)
 
 
 @router.post(
@@ -485,10 +443,7 @@ def minors_export_approve(request: HttpRequest, approval_id: int) -> ExportAppro
 )
 @requires(Permission.EXPORT_APPROVE)
 def minors_export_decline(request: HttpRequest, approval_id: int) -> ExportApprovalOut:
-    approval = export_approval_decide(
-        actor=request_actor(request), approval_id=approval_id, approve=False, request=request
-    )
-    return _approval_out(approval)
+    return EXPORT_OPERATIONS.decide(request, approval_id, approve=False)
 
 
 # --- Roster imports (guanai.minors.importing, run by guanai.minors.tasks) --------------------------

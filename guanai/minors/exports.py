@@ -31,10 +31,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack
 
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Choices, Model, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -69,7 +69,10 @@ FORMATS = tuple(CONTENT_TYPES)
 COLUMN_WIDTHS = (10, 6, 12, 6, 22, 18, 15, 30, 20, 8, 30, 16, 8, 10, 12)
 
 
-_FiltersT = TypeVar("_FiltersT")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_FiltersT = TypeVar("_FiltersT", bound="DataclassInstance")
 _RecordT = TypeVar("_RecordT", bound=Model)
 
 # The key of an approval's filters that names the list it approves; approvals filed before there was more
@@ -90,8 +93,9 @@ class ExportFile:
 
 @dataclass(frozen=True)
 class ExportDataset(Generic[_FiltersT, _RecordT]):
-    """A list that can be exported: its name in an approval, who may export it, how its filters are
-    stored and applied, and how one of its rows becomes the cells of a line."""
+    """A list that can be exported: its name in an approval, who may export it, its filters (a
+    dataclass, stored in an approval as JSON) and how they are applied, and how one of its rows becomes
+    the values of a line (each value is then neutralised as a cell)."""
 
     name: str
     permission: Permission
@@ -102,8 +106,15 @@ class ExportDataset(Generic[_FiltersT, _RecordT]):
     column_widths: tuple[int, ...]
     row_values: Callable[[Actor], Callable[[_RecordT], list[Any]]]
     select: Callable[[Actor, _FiltersT], QuerySet[_RecordT]]
-    filters_to_json: Callable[[_FiltersT], dict[str, Any]]
-    filters_from_json: Callable[[dict[str, Any]], _FiltersT]
+    filters_type: type[_FiltersT]
+
+    def filters_to_json(self, filters: _FiltersT) -> dict[str, Any]:
+        return dataclasses.asdict(filters)
+
+    def filters_from_json(self, data: dict[str, Any]) -> _FiltersT:
+        """The filters an approval stored; a key the filters no longer have is left out."""
+        known = {field.name for field in dataclasses.fields(self.filters_type)}
+        return self.filters_type(**{key: value for key, value in data.items() if key in known})
 
 
 def approval_dataset(approval: ExportApproval) -> str:
@@ -111,46 +122,20 @@ def approval_dataset(approval: ExportApproval) -> str:
     return str(approval.filters.get(DATASET_KEY, MINORS_DATASET))
 
 
-# --- Filters as stored in an approval ----------------------------------------------------------------
-
-
-def filters_to_json(filters: MinorFilters) -> dict[str, Any]:
-    return dataclasses.asdict(filters)
-
-
-def filters_from_json(data: dict[str, Any]) -> MinorFilters:
-    known = {field.name for field in dataclasses.fields(MinorFilters)}
-    return MinorFilters(**{key: value for key, value in data.items() if key in known})
-
-
 # --- Exporting --------------------------------------------------------------------------------------
 
 
-def minors_export(
-    *,
-    actor: Actor,
-    filters: MinorFilters,
-    file_format: str,
-    approval_id: int | None = None,
-    request: Any = None,
-    threshold: int | None = None,
-) -> ExportFile | ExportApproval:
-    """The filtered list as a file, or — above `threshold` rows without an approval — the pending
-    ExportApproval filed for it (the export itself is refused and recorded as such).
+class ExportOptions(TypedDict, total=False):
+    approval_id: int | None  # export what this approval approved, once
+    request: Any  # for the audit trail
+    threshold: int | None  # above this many rows an approval is needed (EXPORT_APPROVAL_THRESHOLD)
 
-    With `approval_id`, the approval's own filters and format are exported (`filters` and
-    `file_format` are ignored): it must be approved, be for this list and have been requested by this
-    user in their current region; it is used up by the export.
-    """
-    return export_list(
-        dataset=MINORS,
-        actor=actor,
-        filters=filters,
-        file_format=file_format,
-        approval_id=approval_id,
-        request=request,
-        threshold=threshold,
-    )
+
+def minors_export(
+    *, actor: Actor, filters: MinorFilters, file_format: str, **options: Unpack[ExportOptions]
+) -> ExportFile | ExportApproval:
+    """The filtered registry as a file, or the pending approval filed for it: see `export_list`."""
+    return export_list(dataset=MINORS, actor=actor, filters=filters, file_format=file_format, **options)
 
 
 def export_list(
@@ -163,7 +148,13 @@ def export_list(
     request: Any = None,
     threshold: int | None = None,
 ) -> ExportFile | ExportApproval:
-    """`dataset`'s filtered list as a file, or the pending approval filed for it: see `minors_export`."""
+    """`dataset`'s filtered list as a file, or — above `threshold` rows without an approval — the
+    pending ExportApproval filed for it (the export itself is refused and recorded as such).
+
+    With `approval_id`, the approval's own filters and format are exported (`filters` and
+    `file_format` are ignored): it must be approved, be for this list and have been requested by this
+    user in their current region; it is used up by the export.
+    """
     threshold = EXPORT_APPROVAL_THRESHOLD if threshold is None else threshold
     action = dataset.action
     try:
@@ -370,15 +361,19 @@ def headers() -> list[str]:
     ]
 
 
+def labeller(choices: type[Choices]) -> Callable[[str], str]:
+    """A stored value's label in the current language; a value of no choice as it is."""
+    labels = {value: str(label) for value, label in choices.choices}
+    return lambda value: labels.get(value, value)
+
+
 def _row_values(actor: Actor) -> Callable[[Minor], list[Any]]:
-    genders = {value: str(label) for value, label in Gender.choices}
-    risks = {value: str(label) for value, label in RiskLevel.choices}
-    statuses = {value: str(label) for value, label in Status.choices}
+    gender, risk, status = labeller(Gender), labeller(RiskLevel), labeller(Status)
 
     def values(minor: Minor) -> list[Any]:
-        row = [
+        return [
             display.shown_name(minor, actor),
-            genders.get(minor.gender, minor.gender),
+            gender(minor.gender),
             minor.birth_date.isoformat(),
             display.age(minor),
             display.masked_id_number(minor),
@@ -389,11 +384,10 @@ def _row_values(actor: Actor) -> Callable[[Minor], list[Any]]:
             minor.grade,
             "、".join(display.category_labels(minor.categories)),
             "、".join(display.need_labels(minor.needs)),
-            risks.get(minor.risk_level, minor.risk_level),
-            statuses.get(minor.status, minor.status),
+            risk(minor.risk_level),
+            status(minor.status),
             minor.last_verified_on.isoformat() if minor.last_verified_on else "",
         ]
-        return [neutralise_cell(value) for value in row]
 
     return values
 
@@ -408,13 +402,17 @@ MINORS: ExportDataset[MinorFilters, Minor] = ExportDataset(
     column_widths=COLUMN_WIDTHS,
     row_values=_row_values,
     select=lambda actor, filters: minor_list(actor=actor, filters=filters),
-    filters_to_json=filters_to_json,
-    filters_from_json=filters_from_json,
+    filters_type=MinorFilters,
 )
 
 
-def _rows(records: QuerySet[_RecordT]) -> Iterator[_RecordT]:
-    return records.iterator(chunk_size=ROWS_PER_QUERY)
+def _lines(
+    records: QuerySet[_RecordT], dataset: ExportDataset[Any, _RecordT], actor: Actor
+) -> Iterator[list[Any]]:
+    """The cells of each row, read in chunks: the values the dataset gives, each neutralised."""
+    values = dataset.row_values(actor)
+    for record in records.iterator(chunk_size=ROWS_PER_QUERY):
+        yield [neutralise_cell(value) for value in values(record)]
 
 
 def _csv_chunks(
@@ -426,15 +424,14 @@ def _csv_chunks(
     language: str,
 ) -> Iterator[bytes]:
     with translation.override(language):
-        values = dataset.row_values(actor)
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         # The byte order mark lets Excel and WPS open the file as UTF-8.
         buffer.write("\ufeff")
         writer.writerow([neutralise_cell(watermark)])
         writer.writerow([neutralise_cell(text) for text in dataset.headers()])
-        for index, record in enumerate(_rows(records), start=1):
-            writer.writerow(values(record))
+        for index, line in enumerate(_lines(records, dataset, actor), start=1):
+            writer.writerow(line)
             if index % CSV_ROWS_PER_CHUNK == 0:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -471,7 +468,6 @@ def _write_workbook(
     actor: Actor,
     watermark: str,
 ) -> None:
-    values = dataset.row_values(actor)
     workbook = Workbook(write_only=True)
     title = dataset.sheet_title()
     workbook.properties.title = title
@@ -486,7 +482,7 @@ def _write_workbook(
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.append([neutralise_cell(watermark)])
     sheet.append([neutralise_cell(text) for text in dataset.headers()])
-    for record in _rows(records):
-        sheet.append(values(record))
+    for line in _lines(records, dataset, actor):
+        sheet.append(line)
     sheet.append([neutralise_cell(watermark)])
     workbook.save(path)

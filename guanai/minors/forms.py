@@ -25,11 +25,24 @@ from guanai.minors.vocabulary import (
     SpecialKind,
     Status,
 )
+from guanai.web.forms import (
+    CHECK,
+    CONTROL,
+    SELECT,
+    STATUS_ALL,
+    DescribedErrors,
+    RegionFilterForm,
+    bit_set_field,
+    date_field,
+    region_filter_field,
+    search_field,
+    select_field,
+    sort_field,
+    status_filter_field,
+    text_area_field,
+    text_field,
+)
 
-CONTROL = {"class": "form-control"}
-SELECT = {"class": "form-select"}
-CHECK = {"class": "form-check-input"}
-DATE_FORMAT = "%Y-%m-%d"
 MAX_AGE = 17
 
 CATEGORY_CHOICES = [(int(flag), label) for flag, label in CATEGORY_LABELS.items()]
@@ -43,69 +56,20 @@ SORT_LABELS = {
     "-updated": _("最近更新在前"),
     "risk": _("按风险等级"),
 }
-STATUS_ALL = "all"
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={**CONTROL, "type": "date"}, format=DATE_FORMAT)
-
-
-PLEASE_CHOOSE = _("请选择")
-
-
-def _blank(choices: Any, label: Any = PLEASE_CHOOSE) -> list[tuple[str, Any]]:
-    return [("", label), *choices]
 
 
 # --- The list's filters ------------------------------------------------------------------------------
 
 
-class MinorFilterForm(forms.Form):
-    q = forms.CharField(
-        label=_("姓名、拼音、首字母、身份证号或监护人电话"),
-        required=False,
-        max_length=50,
-        widget=forms.TextInput(attrs={**CONTROL, "type": "search", "autocomplete": "off"}),
-    )
-    region = forms.ChoiceField(label=_("区域"), required=False, widget=forms.Select(attrs=SELECT))
-    status = forms.ChoiceField(
-        label=_("状态"),
-        required=False,
-        choices=[*Status.choices, (STATUS_ALL, _("全部状态"))],
-        widget=forms.Select(attrs=SELECT),
-    )
-    sort = forms.ChoiceField(
-        label=_("排序"),
-        required=False,
-        choices=[(key, SORT_LABELS[key]) for key in SORTS],
-        widget=forms.Select(attrs=SELECT),
-    )
-    category = forms.TypedMultipleChoiceField(
-        label=_("类别（同时属于所选各类）"),
-        required=False,
-        coerce=int,
-        choices=CATEGORY_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
-    need = forms.TypedMultipleChoiceField(
-        label=_("需求"),
-        required=False,
-        coerce=int,
-        choices=NEED_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
-    risk_level = forms.ChoiceField(
-        label=_("风险等级"),
-        required=False,
-        choices=_blank(RiskLevel.choices, _("全部")),
-        widget=forms.Select(attrs=SELECT),
-    )
-    gender = forms.ChoiceField(
-        label=_("性别"),
-        required=False,
-        choices=_blank(Gender.choices, _("全部")),
-        widget=forms.Select(attrs=SELECT),
-    )
+class MinorFilterForm(RegionFilterForm):
+    q = search_field(_("姓名、拼音、首字母、身份证号或监护人电话"))
+    region = region_filter_field()
+    status = status_filter_field(Status.choices)
+    sort = sort_field(SORT_LABELS, SORTS)
+    category = bit_set_field(_("类别（同时属于所选各类）"), CATEGORY_CHOICES)
+    need = bit_set_field(_("需求"), NEED_CHOICES)
+    risk_level = select_field(_("风险等级"), RiskLevel.choices, blank=_("全部"))
+    gender = select_field(_("性别"), Gender.choices, blank=_("全部"))
     min_age = forms.IntegerField(
         label=_("最小年龄（周岁）"),
         required=False,
@@ -120,16 +84,10 @@ class MinorFilterForm(forms.Form):
         max_value=MAX_AGE,
         widget=forms.NumberInput(attrs={**CONTROL, "inputmode": "numeric"}),
     )
-    school = forms.CharField(
-        label=_("就读学校"), required=False, max_length=100, widget=forms.TextInput(attrs=CONTROL)
-    )
+    school = text_field(_("就读学校"), max_length=100)
     verification_overdue = forms.BooleanField(
         label=_("仅看年度核查已到期"), required=False, widget=forms.CheckboxInput(attrs=CHECK)
     )
-
-    def __init__(self, *args: Any, regions: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank(regions or [], _("全部辖区"))  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -179,91 +137,50 @@ def fact_field_name(key: str) -> str:
     return f"fact_{key}"
 
 
-class MinorForm(forms.Form):
+class MinorForm(DescribedErrors, forms.Form):
     """A registration, or an edit (then `version` is the version the editor started from, and an empty
     ID number or address — and the name, for one who sees names masked — keeps the registered value:
     those are never sent to the page)."""
 
     version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs=CONTROL))
-    id_number = forms.CharField(
-        label=_("公民身份号码"),
-        required=False,
+    name = text_field(_("姓名"), max_length=50, required=True)
+    id_number = text_field(
+        _("公民身份号码"),
         max_length=30,
-        widget=forms.TextInput(attrs={**CONTROL, "autocomplete": "off", "spellcheck": "false"}),
         help_text=_("填写后出生日期与性别按身份证号确定"),
+        autocomplete="off",
+        spellcheck="false",
     )
-    birth_date = forms.DateField(
-        label=_("出生日期"), required=False, input_formats=[DATE_FORMAT], widget=_date_input()
-    )
-    gender = forms.ChoiceField(
-        label=_("性别"), required=False, choices=_blank(Gender.choices), widget=forms.Select(attrs=SELECT)
-    )
-    ethnicity = forms.CharField(
-        label=_("民族"), required=False, max_length=20, widget=forms.TextInput(attrs=CONTROL)
-    )
+    birth_date = date_field(_("出生日期"), required=False)
+    gender = select_field(_("性别"), Gender.choices)
+    ethnicity = text_field(_("民族"), max_length=20)
     region_code = forms.CharField(
         label=_("现居村（社区）"),
         max_length=12,
         widget=forms.TextInput(attrs={**CONTROL, "inputmode": "numeric"}),
         help_text=_("村（社区）一级的 12 位区划代码"),
     )
-    address = forms.CharField(
-        label=_("现住址"), required=False, max_length=200, widget=forms.TextInput(attrs=CONTROL)
-    )
-    household_type = forms.ChoiceField(
-        label=_("户口性质"),
-        required=False,
-        choices=_blank(HouseholdType.choices),
-        widget=forms.Select(attrs=SELECT),
-    )
+    address = text_field(_("现住址"), max_length=200)
+    household_type = select_field(_("户口性质"), HouseholdType.choices)
     household_region_code = forms.CharField(
         label=_("户籍地区划代码"),
         required=False,
         max_length=12,
         widget=forms.TextInput(attrs={**CONTROL, "inputmode": "numeric"}),
     )
-    school = forms.CharField(
-        label=_("就读学校"), required=False, max_length=100, widget=forms.TextInput(attrs=CONTROL)
-    )
-    grade = forms.CharField(
-        label=_("年级"), required=False, max_length=20, widget=forms.TextInput(attrs=CONTROL)
-    )
-    categories = forms.TypedMultipleChoiceField(
-        label=_("类别（可多选）"),
-        required=False,
-        coerce=int,
-        choices=CATEGORY_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
-    special_kind = forms.ChoiceField(
-        label=_("特殊青少年类型"),
-        required=False,
-        choices=_blank(SpecialKind.choices, _("不适用")),
-        widget=forms.Select(attrs=SELECT),
-    )
-    needs = forms.TypedMultipleChoiceField(
-        label=_("需求（可多选）"),
-        required=False,
-        coerce=int,
-        choices=NEED_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
+    school = text_field(_("就读学校"), max_length=100)
+    grade = text_field(_("年级"), max_length=20)
+    categories = bit_set_field(_("类别（可多选）"), CATEGORY_CHOICES)
+    special_kind = select_field(_("特殊青少年类型"), SpecialKind.choices, blank=_("不适用"))
+    needs = bit_set_field(_("需求（可多选）"), NEED_CHOICES)
     risk_level = forms.ChoiceField(
         label=_("风险等级"),
         choices=RiskLevel.choices,
         initial=RiskLevel.LOW,
         widget=forms.Select(attrs=SELECT),
     )
-    risk_reason = forms.CharField(
-        label=_("风险原因"),
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={**CONTROL, "rows": 2}),
-    )
-    last_verified_on = forms.DateField(
-        label=_("最近年度核查日期"), required=False, input_formats=[DATE_FORMAT], widget=_date_input()
-    )
+    risk_reason = text_area_field(_("风险原因"), max_length=300, rows=2)
+    last_verified_on = date_field(_("最近年度核查日期"), required=False)
 
     def __init__(
         self,
@@ -282,18 +199,11 @@ class MinorForm(forms.Form):
             }
             self.fields["name"].widget.attrs["placeholder"] = masked_name
         for key, label in FACTS.items():
-            self.fields[fact_field_name(key)] = forms.CharField(
-                label=str(label),
-                required=False,
-                max_length=300,
-                widget=forms.TextInput(attrs=CONTROL),
-            )
+            self.fields[fact_field_name(key)] = text_field(str(label), max_length=300)
         if villages is not None:
             # A select in the actor's scope (grouped by township) where it is short enough to use.
-            self.fields["region_code"] = forms.ChoiceField(
-                label=self.fields["region_code"].label,
-                choices=_blank(villages),
-                widget=forms.Select(attrs=SELECT),
+            self.fields["region_code"] = select_field(
+                self.fields["region_code"].label, villages, required=True
             )
         self.masked_id_number = masked_id_number
         self.masked_address = masked_address
@@ -307,9 +217,7 @@ class MinorForm(forms.Form):
                 "masked": masked_address
             }
             self.fields["address"].widget.attrs["placeholder"] = masked_address
-        for name, field in self.fields.items():
-            if not isinstance(field.widget, forms.HiddenInput | forms.CheckboxSelectMultiple):
-                field.widget.attrs["aria-describedby"] = f"error-{self.add_prefix(name)}"
+        self.describe_errors()  # again: the facts' fields were added, the region's may have been replaced
 
     def clean_id_number(self) -> str:
         value: str = self.cleaned_data.get("id_number", "")
@@ -332,27 +240,18 @@ class MinorForm(forms.Form):
         }
 
 
-class GuardianForm(forms.Form):
+class GuardianForm(DescribedErrors, forms.Form):
     guardian_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs=CONTROL))
-    relationship = forms.CharField(
-        label=_("与儿童关系"), max_length=20, widget=forms.TextInput(attrs=CONTROL)
-    )
-    phone = forms.CharField(
-        label=_("联系电话"),
-        required=False,
-        max_length=30,
-        widget=forms.TextInput(attrs={**CONTROL, "inputmode": "tel", "autocomplete": "off"}),
-    )
+    name = text_field(_("姓名"), max_length=50, required=True)
+    relationship = text_field(_("与儿童关系"), max_length=20, required=True)
+    phone = text_field(_("联系电话"), max_length=30, inputmode="tel", autocomplete="off")
     is_entrusted_carer = forms.BooleanField(
         label=_("被委托照护人"), required=False, widget=forms.CheckboxInput(attrs=CHECK)
     )
     can_care = forms.BooleanField(
         label=_("具备监护（照护）能力"), required=False, initial=True, widget=forms.CheckboxInput(attrs=CHECK)
     )
-    care_note = forms.CharField(
-        label=_("监护能力说明"), required=False, max_length=200, widget=forms.TextInput(attrs=CONTROL)
-    )
+    care_note = text_field(_("监护能力说明"), max_length=200)
 
     def __init__(self, *args: Any, masked_phone: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -362,9 +261,6 @@ class GuardianForm(forms.Form):
                 "masked": self.masked_phone
             }
             self.fields["phone"].widget.attrs["placeholder"] = self.masked_phone
-        for name, field in self.fields.items():
-            if not isinstance(field.widget, forms.HiddenInput):
-                field.widget.attrs["aria-describedby"] = f"error-{self.add_prefix(name)}"
 
     def has_changed(self) -> bool:
         """A blank row stays blank whatever its check boxes say: it is skipped, not "required"."""
@@ -382,32 +278,22 @@ class GuardianForm(forms.Form):
             raise forms.ValidationError(error.message, code=error.code) from error
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(DescribedErrors, forms.Form):
     """A new consent on record; a row left blank (only its check boxes set) is skipped."""
 
-    given_by = forms.CharField(label=_("同意人"), max_length=50, widget=forms.TextInput(attrs=CONTROL))
-    relationship = forms.CharField(
-        label=_("与儿童关系"), max_length=20, widget=forms.TextInput(attrs=CONTROL)
-    )
+    given_by = text_field(_("同意人"), max_length=50, required=True)
+    relationship = text_field(_("与儿童关系"), max_length=20, required=True)
     is_guardian = forms.BooleanField(
         label=_("同意人是监护人"), required=False, initial=True, widget=forms.CheckboxInput(attrs=CHECK)
     )
-    notice_version = forms.CharField(
-        label=_("告知书版本"), max_length=20, widget=forms.TextInput(attrs=CONTROL)
-    )
+    notice_version = text_field(_("告知书版本"), max_length=20, required=True)
     scope = forms.MultipleChoiceField(
         label=_("同意范围"),
         choices=ConsentScope.choices,
         initial=[ConsentScope.REGISTRATION.value],
         widget=forms.CheckboxSelectMultiple(attrs=CHECK),
     )
-    given_on = forms.DateField(label=_("同意日期"), input_formats=[DATE_FORMAT], widget=_date_input())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
-                field.widget.attrs["aria-describedby"] = f"error-{self.add_prefix(name)}"
+    given_on = date_field(_("同意日期"))
 
     def has_changed(self) -> bool:
         texts = ("given_by", "relationship", "notice_version", "given_on")
@@ -428,14 +314,12 @@ ConsentFormSet = forms.formset_factory(ConsentForm, extra=1, max_num=5)
 
 
 class CloseForm(forms.Form):
-    reason = forms.CharField(label=_("结案原因"), max_length=200, widget=forms.TextInput(attrs=CONTROL))
+    reason = text_field(_("结案原因"), max_length=200, required=True)
 
 
 class TransferRequestForm(forms.Form):
     id_number = forms.CharField(max_length=30, widget=forms.HiddenInput)
-    reason = forms.CharField(
-        label=_("申请原因（可不填）"), required=False, max_length=300, widget=forms.TextInput(attrs=CONTROL)
-    )
+    reason = text_field(_("申请原因（可不填）"), max_length=300)
 
 
 class ExportForm(MinorFilterForm):

@@ -21,6 +21,7 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanai import audit
@@ -30,7 +31,6 @@ from guanai.core.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
-    PermissionDeniedError,
     ValidationFailed,
 )
 from guanai.core.masking import mask, unmask_field
@@ -41,15 +41,8 @@ from guanai.imports.headers import column_letter
 from guanai.imports.models import ImportBatch
 from guanai.imports.reading import RosterReadError
 from guanai.minors import display
-from guanai.minors.exports import (
-    XLSX_CONTENT_TYPE,
-    ExportFile,
-    export_approval_decide,
-    export_approvals_mine,
-    export_approvals_to_decide,
-    filters_from_json,
-    minors_export,
-)
+from guanai.minors.export_views import ExportPages
+from guanai.minors.exports import MINORS, XLSX_CONTENT_TYPE
 from guanai.minors.forms import (
     CloseForm,
     ConsentForm,
@@ -65,7 +58,7 @@ from guanai.minors.forms import (
     fact_field_name,
 )
 from guanai.minors.importing import roster_preview, write_template
-from guanai.minors.models import ExportApproval, Minor
+from guanai.minors.models import Minor
 from guanai.minors.selectors import MinorFilters, duplicate_flags_open, minor_get, minor_list, minor_rows
 from guanai.minors.services import (
     AlreadyRegistered,
@@ -89,10 +82,9 @@ from guanai.minors.services import (
 )
 from guanai.minors.vocabulary import FACTS, Category, ConsentScope, Need, RiskLevel, Status, members
 from guanai.regions.models import Region
+from guanai.web.forms import region_filter_choices, village_choices
 
 PAGE_SIZE = 50
-# Above this many villages in the actor's scope the form asks for the village code instead of a list.
-VILLAGE_SELECT_LIMIT = 1500
 UNMASKABLE_FIELDS = ("id_number", "address")
 
 
@@ -123,17 +115,8 @@ def _rows(minors: Any, actor: Actor) -> list[MinorRow]:
     ]
 
 
-def _filter_regions(actor: Actor) -> list[tuple[str, str]]:
-    """The regions one level below the actor's, to narrow the list to one of them."""
-    if actor.region_code is None:
-        return []
-    return list(
-        Region.objects.filter(parent_id=actor.region_code).order_by("code").values_list("code", "name")
-    )
-
-
 def _filters(request: HttpRequest, actor: Actor) -> tuple[MinorFilterForm, MinorFilters]:
-    form = MinorFilterForm(request.GET or None, regions=_filter_regions(actor))
+    form = MinorFilterForm(request.GET or None, regions=region_filter_choices(actor))
     if not form.is_bound:
         return form, MinorFilters()
     form.is_valid()  # a field with an error is left out of the filters and shown beside the field
@@ -255,29 +238,6 @@ def consent_withdraw_page(request: HttpRequest, minor_id: int, consent_id: int) 
 # --- Registering and editing ----------------------------------------------------------------------
 
 
-def _villages(actor: Actor) -> list[Any] | None:
-    """The villages in the actor's scope for a select, grouped by township; None when there are too
-    many to choose from a list (the form then asks for the code)."""
-    if actor.region_code is None:
-        return []
-    rows = list(
-        Region.objects.within(actor.region_code)
-        .filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
-        .order_by("code")
-        .values_list("code", "name", "level", "parent_id")[: VILLAGE_SELECT_LIMIT + 200]
-    )
-    villages = [(code, name, parent) for code, name, level, parent in rows if level == RegionLevel.VILLAGE]
-    if len(villages) > VILLAGE_SELECT_LIMIT or len(rows) > VILLAGE_SELECT_LIMIT + 199:
-        return None
-    townships = {code: name for code, name, level, _parent in rows if level == RegionLevel.TOWNSHIP}
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for code, name, parent in villages:
-        groups.setdefault(parent, []).append((code, name))
-    if len(groups) <= 1:
-        return [(code, name) for code, name, _parent in villages]
-    return [(townships.get(parent, parent), choices) for parent, choices in groups.items()]
-
-
 @dataclass
 class MinorForms:
     form: MinorForm
@@ -335,7 +295,7 @@ def _forms(request: HttpRequest, actor: Actor, minor: Minor | None) -> MinorForm
     form = MinorForm(
         data,
         initial=initial,
-        villages=_villages(actor),
+        villages=village_choices(actor),
         masked_id_number=display.masked_id_number(minor) if minor else "",
         masked_address=display.masked_address(minor) if minor else "",
         masked_name=masked_name,
@@ -611,61 +571,11 @@ def duplicate_dismiss_page(request: HttpRequest, flag_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("minors:duplicates"))
 
 
-# --- Exports --------------------------------------------------------------------------------------
-
-
-def _file_response(export: ExportFile) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@require_POST
-@permission_required(Permission.MINOR_EXPORT)
-def export_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The filtered list as a file; above the threshold, the approval request filed instead."""
-    actor = request_actor(request)
-    form = ExportForm(request.POST, regions=_filter_regions(actor))
-    if not form.is_valid():
-        # Never export another set than the one asked for: a filter that does not hold is refused.
-        messages.error(
-            request,
-            _("筛选条件有误，未导出：")
-            + "；".join(str(error) for errors in form.errors.values() for error in errors),
-        )
-        return HttpResponseRedirect(reverse("minors:list"))
-    result = minors_export(
-        actor=actor, filters=form.to_filters(), file_format=form.cleaned_data["format"], request=request
-    )
-    if isinstance(result, ExportFile):
-        return _file_response(result)
-    return render(request, "minors/export_pending.html", {"approval": result}, status=202)
-
-
-@require_GET
-@permission_required(Permission.MINOR_EXPORT)
-def exports_page(request: HttpRequest) -> HttpResponse:
-    actor = request_actor(request)
-    mine = list(export_approvals_mine(actor=actor)[:PAGE_SIZE])
-    to_decide = (
-        list(export_approvals_to_decide(actor=actor)[:PAGE_SIZE])
-        if actor.has(Permission.EXPORT_APPROVE)
-        else None
-    )
-    return render(
-        request,
-        "minors/exports.html",
-        {"mine": _described(mine), "to_decide": _described(to_decide) if to_decide is not None else None},
-    )
-
-
-def _described(approvals: list[ExportApproval]) -> list[tuple[ExportApproval, str]]:
-    """Each request with its filters in words, for the approver to judge it."""
-    return [(approval, describe_filters(filters_from_json(approval.filters))) for approval in approvals]
+# --- Exports (guanai.minors.export_views) -----------------------------------------------------------
 
 
 def describe_filters(filters: MinorFilters) -> str:
+    """An approval's filters in words, for the approver to judge the request."""
     parts: list[str] = []
     if filters.region:
         parts.append(_("区域 %(code)s") % {"code": filters.region})
@@ -691,39 +601,43 @@ def describe_filters(filters: MinorFilters) -> str:
     return "；".join(parts) or _("全部")
 
 
+EXPORT_PAGES: ExportPages[MinorFilters] = ExportPages(
+    dataset=MINORS,
+    namespace="minors",
+    title=gettext_lazy("导出申请"),
+    intro=gettext_lazy(
+        "超过 1000 行的导出须由上一级管理员批准；批准后可下载一次。"
+        "导出文件中身份证号、住址均脱敏，并带有导出人和导出时间。"
+    ),
+    export_form=lambda request, actor: ExportForm(request.POST, regions=region_filter_choices(actor)),
+    describe_filters=describe_filters,
+)
+
+
+@require_POST
+@permission_required(Permission.MINOR_EXPORT)
+def export_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered list as a file; above the threshold, the approval request filed instead."""
+    return EXPORT_PAGES.export(request)
+
+
+@require_GET
+@permission_required(Permission.MINOR_EXPORT)
+def exports_page(request: HttpRequest) -> HttpResponse:
+    return EXPORT_PAGES.requests(request)
+
+
 @require_POST
 @permission_required(Permission.MINOR_EXPORT)
 def export_download_page(request: HttpRequest, approval_id: int) -> HttpResponse | StreamingHttpResponse:
     """An approved request, exported once."""
-    actor = request_actor(request)
-    try:
-        result = minors_export(
-            actor=actor, filters=MinorFilters(), file_format="", approval_id=approval_id, request=request
-        )
-    except ConflictError as failure:
-        messages.error(request, failure.message)
-        return HttpResponseRedirect(reverse("minors:exports"))
-    assert isinstance(result, ExportFile)
-    return _file_response(result)
+    return EXPORT_PAGES.download(request, approval_id)
 
 
 @require_POST
 @permission_required(Permission.EXPORT_APPROVE)
 def export_decide_page(request: HttpRequest, approval_id: int, decision: str) -> HttpResponse:
-    if decision not in {"approve", "decline"}:
-        raise NotFoundError()
-    actor = request_actor(request)
-    try:
-        export_approval_decide(
-            actor=actor, approval_id=approval_id, approve=decision == "approve", request=request
-        )
-    except ConflictError as failure:
-        messages.error(request, failure.message)
-    except PermissionDeniedError as failure:
-        messages.error(request, failure.message)
-    else:
-        messages.success(request, _("已批准。") if decision == "approve" else _("已拒绝。"))
-    return HttpResponseRedirect(reverse("minors:exports"))
+    return EXPORT_PAGES.decide(request, approval_id, decision)
 
 
 # --- The roster import: upload → columns → dry run → import → report ------------------------------

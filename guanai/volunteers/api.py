@@ -10,26 +10,30 @@ import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Schema, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import Router, responses
 from guanai.core.masking import unmask_field
-from guanai.minors.exports import CONTENT_TYPES as EXPORT_CONTENT_TYPES
-from guanai.minors.exports import ExportFile, export_approval_decide
-from guanai.minors.models import ExportApproval
+from guanai.minors.export_api import (
+    EXPORT_DESCRIPTION,
+    EXPORT_SUMMARY,
+    ExportApprovalOut,
+    ExportOperations,
+    ExportRequest,
+    export_file_openapi,
+)
 from guanai.minors.validation import age_on
 from guanai.volunteers.exports import (
-    DATASET,
+    VOLUNTEERS,
     category_labels,
     masked_id_number,
     masked_phone,
     specialty_labels,
     star_label,
     stars,
-    volunteers_export,
 )
 from guanai.volunteers.models import ServiceHours, Team, TeamActivity, Volunteer
 from guanai.volunteers.selectors import (
@@ -342,20 +346,13 @@ class HoursCorrectIn(Schema):
 # --- Schemas: exports -----------------------------------------------------------------------------
 
 
-class VolunteerExportIn(Schema):
+class VolunteerExportIn(ExportRequest):
     filters: VolunteerFilterFields = Field(default_factory=lambda: VolunteerFilterFields.model_validate({}))
-    format: Literal["xlsx", "csv"] = "xlsx"
-    approval_id: int | None = Field(
-        None, description="已批准的导出申请编号；给出时按申请时的筛选条件和格式导出，只能用一次"
-    )
 
 
-class VolunteerExportApprovalOut(Schema):
-    id: int
-    state: Literal["pending", "approved", "declined", "used"]
-    rows: int
-    format: str
-    region_code: str
+class VolunteerExportApprovalOut(ExportApprovalOut):
+    # Its own name in the OpenAPI document, the shape of every list's approval.
+    pass
 
 
 # --- Schemas: teams -------------------------------------------------------------------------------
@@ -607,16 +604,6 @@ def _hours_out(record: ServiceHours) -> HoursOut:
 def _hours_after_write(record: ServiceHours) -> HoursOut:
     """A record just written, read again with its people and corrections."""
     return _hours_out(hours_of(volunteer=record.volunteer).get(pk=record.pk))
-
-
-def _approval_out(approval: ExportApproval) -> VolunteerExportApprovalOut:
-    return VolunteerExportApprovalOut(
-        id=approval.pk,
-        state=approval.state,  # type: ignore[arg-type]
-        rows=approval.row_count,
-        format=approval.file_format,
-        region_code=approval.region_id,
-    )
 
 
 def _team_out(team: Team, *, member_count: int) -> TeamOut:
@@ -896,50 +883,21 @@ def volunteers_hours_correct(request: HttpRequest, record_id: int, payload: Hour
 
 # --- Exports and their approvals ---------------------------------------------------------------------
 
-EXPORT_FILE_RESPONSE = {
-    "responses": {
-        200: {
-            "description": "导出文件（身份证号、电话脱敏，带导出人水印）",
-            "content": {
-                content_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
-                for content_type in EXPORT_CONTENT_TYPES.values()
-            },
-        }
-    }
-}
+EXPORT_FILE_RESPONSE = export_file_openapi("导出文件（身份证号、电话脱敏，带导出人水印）")
+EXPORT_OPERATIONS = ExportOperations(dataset=VOLUNTEERS, approval_schema=VolunteerExportApprovalOut)
 
 
 @router.post(
     "/export",
     response=responses(VolunteerExportApprovalOut, status=202),
     operation_id="volunteers_export",
-    summary="导出筛选结果（超过 1000 行须上级审批）",
-    description=(
-        "按筛选条件导出 .xlsx 或 .csv，流式返回文件。超过 1000 行且未给出已批准的申请时不导出，"
-        "返回 202 和新提交（或已在等待）的导出申请；上一级管理员批准后，带 approval_id 再次调用即可导出一次。"
-        "困难青少年名册的导出申请不能用于志愿者名册，反之亦然。"
-    ),
+    summary=EXPORT_SUMMARY,
+    description=EXPORT_DESCRIPTION + "困难青少年名册的导出申请不能用于志愿者名册，反之亦然。",
     openapi_extra=EXPORT_FILE_RESPONSE,
 )
 @requires(Permission.VOLUNTEER_EXPORT)
 def volunteers_export_file(request: HttpRequest, payload: VolunteerExportIn) -> Any:
-    result = volunteers_export(
-        actor=request_actor(request),
-        filters=payload.filters.to_filters(),
-        file_format=payload.format,
-        approval_id=payload.approval_id,
-        request=request,
-    )
-    if isinstance(result, ExportApproval):
-        return Status(202, _approval_out(result))
-    return _file_response(result)
-
-
-def _file_response(export: ExportFile) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return EXPORT_OPERATIONS.export(request, payload, payload.filters.to_filters())
 
 
 @router.post(
@@ -951,10 +909,7 @@ def _file_response(export: ExportFile) -> StreamingHttpResponse:
 )
 @requires(Permission.EXPORT_APPROVE)
 def volunteers_export_approve(request: HttpRequest, approval_id: int) -> VolunteerExportApprovalOut:
-    approval = export_approval_decide(
-        actor=request_actor(request), approval_id=approval_id, approve=True, request=request, dataset=DATASET
-    )
-    return _approval_out(approval)
+    return EXPORT_OPERATIONS.decide(request, approval_id, approve=True)
 
 
 @router.post(
@@ -965,10 +920,7 @@ def volunteers_export_approve(request: HttpRequest, approval_id: int) -> Volunte
 )
 @requires(Permission.EXPORT_APPROVE)
 def volunteers_export_decline(request: HttpRequest, approval_id: int) -> VolunteerExportApprovalOut:
-    approval = export_approval_decide(
-        actor=request_actor(request), approval_id=approval_id, approve=False, request=request, dataset=DATASET
-    )
-    return _approval_out(approval)
+    return EXPORT_OPERATIONS.decide(request, approval_id, approve=False)
 
 
 # --- Teams (mounted at /teams) ---------------------------------------------------------------------

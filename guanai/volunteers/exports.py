@@ -13,19 +13,17 @@ The value helpers below (labels, masks, star level) are also how the JSON API sh
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanai.core.access import Actor, Permission
 from guanai.core.masking import mask_field
-from guanai.imports.cells import neutralise_cell
-from guanai.minors.exports import ExportDataset, ExportFile, export_list
+from guanai.minors.exports import ExportDataset, ExportFile, ExportOptions, export_list, labeller
 from guanai.minors.models import ExportApproval
 from guanai.minors.validation import age_on
 from guanai.minors.vocabulary import Gender
@@ -80,18 +78,6 @@ def star_label(level: int) -> str:
     return str(STAR_LABELS[level])
 
 
-# --- Filters as stored in an approval ----------------------------------------------------------------
-
-
-def filters_to_json(filters: VolunteerFilters) -> dict[str, Any]:
-    return dataclasses.asdict(filters)
-
-
-def filters_from_json(data: dict[str, Any]) -> VolunteerFilters:
-    known = {field.name for field in dataclasses.fields(VolunteerFilters)}
-    return VolunteerFilters(**{key: value for key, value in data.items() if key in known})
-
-
 # --- The sheet ----------------------------------------------------------------------------------------
 
 
@@ -121,15 +107,13 @@ def headers() -> list[str]:
 
 
 def _row_values(actor: Actor) -> Callable[[Volunteer], list[Any]]:
-    genders = {value: str(label) for value, label in Gender.choices}
-    results = {value: str(label) for value, label in CheckResult.choices}
-    statuses = {value: str(label) for value, label in Status.choices}
+    gender, result, status = labeller(Gender), labeller(CheckResult), labeller(Status)
     today = timezone.localdate()
 
     def values(volunteer: Volunteer) -> list[Any]:
-        row = [
+        return [
             volunteer.name,
-            genders.get(volunteer.gender, volunteer.gender),
+            gender(volunteer.gender),
             volunteer.birth_date.isoformat(),
             age_on(volunteer.birth_date, today),
             masked_id_number(volunteer),
@@ -144,12 +128,11 @@ def _row_values(actor: Actor) -> Callable[[Volunteer], list[Any]]:
             volunteer.max_children,
             volunteer.paired_count,
             volunteer.check_date.isoformat() if volunteer.check_date else "",
-            results.get(volunteer.check_result, volunteer.check_result),
-            statuses.get(volunteer.status, volunteer.status),
+            result(volunteer.check_result),
+            status(volunteer.status),
             volunteer.hours_total,
             star_label(stars(volunteer)),
         ]
-        return [neutralise_cell(value) for value in row]
 
     return values
 
@@ -164,29 +147,14 @@ VOLUNTEERS: ExportDataset[VolunteerFilters, Volunteer] = ExportDataset(
     column_widths=COLUMN_WIDTHS,
     row_values=_row_values,
     select=lambda actor, filters: volunteer_list(actor=actor, filters=filters),
-    filters_to_json=filters_to_json,
-    filters_from_json=filters_from_json,
+    filters_type=VolunteerFilters,
 )
 
 
 def volunteers_export(
-    *,
-    actor: Actor,
-    filters: VolunteerFilters,
-    file_format: str,
-    approval_id: int | None = None,
-    request: Any = None,
-    threshold: int | None = None,
+    *, actor: Actor, filters: VolunteerFilters, file_format: str, **options: Unpack[ExportOptions]
 ) -> ExportFile | ExportApproval:
     """The filtered list of volunteers as a file, or — above the threshold without an approval — the
-    pending ExportApproval filed for it. With `approval_id`, that approval's filters and format are
-    exported once; an approval of another list answers 404 (see `guanai.minors.exports.minors_export`)."""
-    return export_list(
-        dataset=VOLUNTEERS,
-        actor=actor,
-        filters=filters,
-        file_format=file_format,
-        approval_id=approval_id,
-        request=request,
-        threshold=threshold,
-    )
+    pending ExportApproval filed for it. With an approval, its filters and format are exported once;
+    an approval of another list answers 404 (see `guanai.minors.exports.export_list`)."""
+    return export_list(dataset=VOLUNTEERS, actor=actor, filters=filters, file_format=file_format, **options)

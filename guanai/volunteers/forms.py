@@ -29,13 +29,24 @@ from guanai.volunteers.vocabulary import (
     TeamRole,
     availability_bit,
 )
-
-CONTROL = {"class": "form-control"}
-SELECT = {"class": "form-select"}
-CHECK = {"class": "form-check-input"}
-DATE_FORMAT = "%Y-%m-%d"
-PLEASE_CHOOSE = _("请选择")
-STATUS_ALL = "all"
+from guanai.web.forms import (
+    CHECK,
+    CONTROL,
+    SELECT,
+    STATUS_ALL,
+    DescribedErrors,
+    RegionFilterForm,
+    bit_set_field,
+    date_field,
+    region_filter_field,
+    search_field,
+    select_field,
+    sort_field,
+    status_filter_field,
+    text_area_field,
+    text_field,
+    with_blank,
+)
 
 CATEGORY_CHOICES = [(int(flag), label) for flag, label in ELDER_CATEGORY_LABELS.items()]
 SPECIALTY_CHOICES = [(int(flag), label) for flag, label in SPECIALTY_LABELS.items()]
@@ -54,14 +65,6 @@ SORT_LABELS = {
 }
 
 
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={**CONTROL, "type": "date"}, format=DATE_FORMAT)
-
-
-def _date_field(label: Any, *, required: bool = True) -> forms.DateField:
-    return forms.DateField(label=label, required=required, input_formats=[DATE_FORMAT], widget=_date_input())
-
-
 def _hours_field(label: Any) -> forms.DecimalField:
     # No upper bound here: the service answers "时长应大于 0、不超过 24 小时" on the field.
     return forms.DecimalField(
@@ -70,46 +73,6 @@ def _hours_field(label: Any) -> forms.DecimalField:
         decimal_places=1,
         widget=forms.NumberInput(attrs={**CONTROL, "inputmode": "decimal", "step": "0.5"}),
     )
-
-
-def _text(label: Any, *, max_length: int, required: bool = False, **attrs: Any) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=required,
-        max_length=max_length,
-        widget=forms.TextInput(attrs={**CONTROL, **attrs}),
-    )
-
-
-def _blank(choices: Any, label: Any = PLEASE_CHOOSE) -> list[tuple[Any, Any]]:
-    return [("", label), *choices]
-
-
-def _bits(
-    label: Any, choices: list[tuple[int, str]] | list[tuple[int, Any]]
-) -> forms.TypedMultipleChoiceField:
-    return forms.TypedMultipleChoiceField(
-        label=label,
-        required=False,
-        coerce=int,
-        choices=choices,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
-
-
-def bit_list(value: int, choices: list[tuple[int, Any]]) -> list[int]:
-    """The chosen check boxes of a bit set, for a form's initial value."""
-    return [bit for bit, _label in choices if value & bit]
-
-
-class DescribedErrors:
-    """Links each control to its error slot (`error-<name>`), so a screen reader reads the error."""
-
-    def describe_errors(self) -> None:
-        form: forms.Form = self  # type: ignore[assignment]
-        for name, field in form.fields.items():
-            if not isinstance(field.widget, forms.HiddenInput | forms.CheckboxSelectMultiple):
-                field.widget.attrs["aria-describedby"] = f"error-{form.add_prefix(name)}"
 
 
 class AvailabilityGrid:
@@ -131,29 +94,14 @@ class AvailabilityGrid:
 # --- The list's filters ---------------------------------------------------------------------------
 
 
-class VolunteerFilterForm(AvailabilityGrid, forms.Form):
-    q = forms.CharField(
-        label=_("姓名、拼音、首字母、身份证号或电话"),
-        required=False,
-        max_length=50,
-        widget=forms.TextInput(attrs={**CONTROL, "type": "search", "autocomplete": "off"}),
-    )
-    region = forms.ChoiceField(label=_("区域"), required=False, widget=forms.Select(attrs=SELECT))
-    status = forms.ChoiceField(
-        label=_("状态"),
-        required=False,
-        choices=[*Status.choices, (STATUS_ALL, _("全部状态"))],
-        widget=forms.Select(attrs=SELECT),
-    )
-    sort = forms.ChoiceField(
-        label=_("排序"),
-        required=False,
-        choices=[(key, SORT_LABELS[key]) for key in SORTS],
-        widget=forms.Select(attrs=SELECT),
-    )
-    category = _bits(_("五老类别（同时属于所选各类）"), CATEGORY_CHOICES)
-    specialty = _bits(_("专长（同时具备所选各项）"), SPECIALTY_CHOICES)
-    availability = _bits(_("可服务时间（所选时段都有空）"), AVAILABILITY_CHOICES)
+class VolunteerFilterForm(AvailabilityGrid, RegionFilterForm):
+    q = search_field(_("姓名、拼音、首字母、身份证号或电话"))
+    region = region_filter_field()
+    status = status_filter_field(Status.choices)
+    sort = sort_field(SORT_LABELS, SORTS)
+    category = bit_set_field(_("五老类别（同时属于所选各类）"), CATEGORY_CHOICES)
+    specialty = bit_set_field(_("专长（同时具备所选各项）"), SPECIALTY_CHOICES)
+    availability = bit_set_field(_("可服务时间（所选时段都有空）"), AVAILABILITY_CHOICES)
     has_capacity = forms.BooleanField(
         label=_("仅看尚可结对的"), required=False, widget=forms.CheckboxInput(attrs=CHECK)
     )
@@ -167,15 +115,10 @@ class VolunteerFilterForm(AvailabilityGrid, forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=_blank([(level, label) for level, label in enumerate(STAR_LABELS)], _("全部")),
+        choices=with_blank([(level, label) for level, label in enumerate(STAR_LABELS)], _("全部")),
         widget=forms.Select(attrs=SELECT),
     )
-    gender = forms.ChoiceField(
-        label=_("性别"),
-        required=False,
-        choices=_blank(Gender.choices, _("全部")),
-        widget=forms.Select(attrs=SELECT),
-    )
+    gender = select_field(_("性别"), Gender.choices, blank=_("全部"))
     team = forms.TypedChoiceField(
         label=_("所在队伍"),
         required=False,
@@ -184,16 +127,9 @@ class VolunteerFilterForm(AvailabilityGrid, forms.Form):
         widget=forms.Select(attrs=SELECT),
     )
 
-    def __init__(
-        self,
-        *args: Any,
-        regions: list[tuple[str, str]] | None = None,
-        teams: list[tuple[int, str]] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, teams: list[tuple[int, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank(regions or [], _("全部辖区"))  # type: ignore[attr-defined]
-        self.fields["team"].choices = _blank(teams or [], _("全部"))  # type: ignore[attr-defined]
+        self.fields["team"].choices = with_blank(teams or [], _("全部"))  # type: ignore[attr-defined]
 
     def to_filters(self) -> VolunteerFilters:
         """The selector's filters from the valid fields; a field with an error is left out."""
@@ -248,13 +184,11 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
     ID number or phone keeps the registered value (those never reach the page)."""
 
     version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
-    name = _text(_("姓名"), max_length=50, required=True)
-    id_number = _text(_("公民身份号码"), max_length=30, autocomplete="off", spellcheck="false")
-    birth_date = _date_field(_("出生日期"), required=False)
-    gender = forms.ChoiceField(
-        label=_("性别"), required=False, choices=_blank(Gender.choices), widget=forms.Select(attrs=SELECT)
-    )
-    phone = _text(_("联系电话"), max_length=30, inputmode="tel", autocomplete="off")
+    name = text_field(_("姓名"), max_length=50, required=True)
+    id_number = text_field(_("公民身份号码"), max_length=30, autocomplete="off", spellcheck="false")
+    birth_date = date_field(_("出生日期"), required=False)
+    gender = select_field(_("性别"), Gender.choices)
+    phone = text_field(_("联系电话"), max_length=30, inputmode="tel", autocomplete="off")
     region_code = forms.CharField(
         label=_("居住村（社区）"),
         max_length=12,
@@ -268,23 +202,23 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
         widget=forms.RadioSelect(attrs=CHECK),
         help_text=_("已熟悉的老同志直接登记为在岗；需要审核的登记为申请中"),
     )
-    categories = _bits(_("五老类别（可多选）"), CATEGORY_CHOICES)
-    former_unit = _text(_("原工作单位"), max_length=100)
-    former_title = _text(_("原职务（职称）"), max_length=100)
-    specialties = _bits(_("专长（可多选）"), SPECIALTY_CHOICES)
-    law_licence_number = _text(_("律师执业证号"), max_length=30)
-    psychology_certificate = _text(_("心理咨询资质证书"), max_length=50)
-    teaching_subjects = _text(_("辅导学科"), max_length=100)
-    specialty_note = _text(_("专长说明"), max_length=200)
-    availability = _bits(_("可服务时间（可多选）"), AVAILABILITY_CHOICES)
+    categories = bit_set_field(_("五老类别（可多选）"), CATEGORY_CHOICES)
+    former_unit = text_field(_("原工作单位"), max_length=100)
+    former_title = text_field(_("原职务（职称）"), max_length=100)
+    specialties = bit_set_field(_("专长（可多选）"), SPECIALTY_CHOICES)
+    law_licence_number = text_field(_("律师执业证号"), max_length=30)
+    psychology_certificate = text_field(_("心理咨询资质证书"), max_length=50)
+    teaching_subjects = text_field(_("辅导学科"), max_length=100)
+    specialty_note = text_field(_("专长说明"), max_length=200)
+    availability = bit_set_field(_("可服务时间（可多选）"), AVAILABILITY_CHOICES)
     max_children = forms.IntegerField(
         label=_("最多结对人数"),
         initial=3,
         min_value=0,
         widget=forms.NumberInput(attrs={**CONTROL, "inputmode": "numeric"}),
     )
-    health_note = _text(_("健康状况（本人申报）"), max_length=200)
-    dialects = _text(_("方言"), max_length=100)
+    health_note = text_field(_("健康状况（本人申报）"), max_length=200)
+    dialects = text_field(_("方言"), max_length=100)
     latitude = forms.DecimalField(
         label=_("纬度"),
         required=False,
@@ -299,14 +233,9 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
         decimal_places=6,
         widget=forms.NumberInput(attrs={**CONTROL, "inputmode": "decimal", "step": "any"}),
     )
-    check_date = _date_field(_("背景审查日期"), required=False)
-    check_result = forms.ChoiceField(
-        label=_("背景审查结果"),
-        required=False,
-        choices=_blank(CheckResult.choices, _("尚未审查")),
-        widget=forms.Select(attrs=SELECT),
-    )
-    check_by = _text(_("审查单位（人）"), max_length=100)
+    check_date = date_field(_("背景审查日期"), required=False)
+    check_result = select_field(_("背景审查结果"), CheckResult.choices, blank=_("尚未审查"))
+    check_by = text_field(_("审查单位（人）"), max_length=100)
     shows_on_honour_roll = forms.BooleanField(
         label=_("本人同意在光荣榜展示姓名"), required=False, widget=forms.CheckboxInput(attrs=CHECK)
     )
@@ -323,10 +252,8 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
         super().__init__(*args, **kwargs)
         if villages is not None:
             # A select in the actor's scope (grouped by township) where it is short enough to use.
-            self.fields["region_code"] = forms.ChoiceField(
-                label=self.fields["region_code"].label,
-                choices=_blank(villages),
-                widget=forms.Select(attrs=SELECT),
+            self.fields["region_code"] = select_field(
+                self.fields["region_code"].label, villages, required=True
             )
         if not is_new:
             # The status changes on its own page, with a reason.
@@ -337,7 +264,7 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
             if masked:
                 self.fields[name].help_text = _("已登记：%(masked)s。留空则保持不变。") % {"masked": masked}
                 self.fields[name].widget.attrs["placeholder"] = masked
-        self.describe_errors()
+        self.describe_errors()  # again: the region field may have been replaced
 
     def to_input(self, *, id_number: str = "", phone: str = "") -> VolunteerInput:
         """The service's input; a blank ID number or phone is replaced by the given registered value."""
@@ -403,139 +330,79 @@ class VolunteerForm(DescribedErrors, AvailabilityGrid, forms.Form):
 
 class StatusForm(DescribedErrors, forms.Form):
     status = forms.ChoiceField(label=_("新状态"), widget=forms.RadioSelect(attrs=CHECK))
-    reason = forms.CharField(
-        label=_("原因"),
-        required=False,
-        max_length=200,
-        widget=forms.Textarea(attrs={**CONTROL, "rows": 2}),
-        help_text=_("暂停、退出、已故须填写原因"),
-    )
-    on = _date_field(_("变更日期（不填为今天）"), required=False)
+    reason = text_area_field(_("原因"), max_length=200, rows=2, help_text=_("暂停、退出、已故须填写原因"))
+    on = date_field(_("变更日期（不填为今天）"), required=False)
 
     def __init__(self, *args: Any, statuses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(status, Status(status).label) for status in statuses]  # type: ignore[attr-defined]
-        self.describe_errors()
 
 
 class CheckForm(DescribedErrors, forms.Form):
     """The entry or yearly background check (未成年人保护法第六十二条)."""
 
-    checked_on = _date_field(_("审查日期"))
+    checked_on = date_field(_("审查日期"))
     result = forms.ChoiceField(
         label=_("审查结果"),
         required=False,
         choices=CheckResult.choices,
         widget=forms.RadioSelect(attrs=CHECK),
     )
-    checked_by = _text(_("审查单位（人）"), max_length=100)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    checked_by = text_field(_("审查单位（人）"), max_length=100)
 
 
 class HoursForm(DescribedErrors, forms.Form):
     """Service the organiser records (谁组织谁记录): confirmed at once."""
 
-    served_on = _date_field(_("服务日期"))
+    served_on = date_field(_("服务日期"))
     hours = _hours_field(_("服务时长（小时）"))
-    description = forms.CharField(
-        label=_("服务内容"),
-        required=False,
-        max_length=300,
-        widget=forms.Textarea(attrs={**CONTROL, "rows": 2}),
-    )
-    organiser = _text(_("组织单位"), max_length=100)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    description = text_area_field(_("服务内容"), max_length=300, rows=2)
+    organiser = text_field(_("组织单位"), max_length=100)
 
 
 class HoursReturnForm(DescribedErrors, forms.Form):
-    reason = forms.CharField(
-        label=_("退回原因（志愿者可见）"),
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs=CONTROL),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    reason = text_field(_("退回原因（志愿者可见）"), max_length=200)
 
 
 class HoursCorrectForm(DescribedErrors, forms.Form):
     hours = _hours_field(_("更正后的时长（小时）"))
-    served_on = _date_field(_("更正后的服务日期"))
-    reason = forms.CharField(
-        label=_("更正原因"), required=False, max_length=200, widget=forms.TextInput(attrs=CONTROL)
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    served_on = date_field(_("更正后的服务日期"))
+    reason = text_field(_("更正原因"), max_length=200)
 
 
 class TrainingForm(DescribedErrors, forms.Form):
-    course = _text(_("课程"), max_length=100)
-    attended_on = _date_field(_("培训日期"))
+    course = text_field(_("课程"), max_length=100)
+    attended_on = date_field(_("培训日期"))
     hours = _hours_field(_("学时"))
-    provider = _text(_("举办单位"), max_length=100)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    provider = text_field(_("举办单位"), max_length=100)
 
 
 class HonourForm(DescribedErrors, forms.Form):
-    title = _text(_("荣誉名称"), max_length=100)
-    awarded_by = _text(_("授予单位"), max_length=100)
-    awarded_on = _date_field(_("授予日期"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.describe_errors()
+    title = text_field(_("荣誉名称"), max_length=100)
+    awarded_by = text_field(_("授予单位"), max_length=100)
+    awarded_on = date_field(_("授予日期"))
 
 
 # --- Teams ----------------------------------------------------------------------------------------
 
 
-class TeamFilterForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("队伍类型"),
-        required=False,
-        choices=_blank(TeamKind.choices, _("全部类型")),
-        widget=forms.Select(attrs=SELECT),
-    )
-    region = forms.ChoiceField(label=_("区域"), required=False, widget=forms.Select(attrs=SELECT))
-
-    def __init__(self, *args: Any, regions: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["region"].choices = _blank(regions or [], _("全部辖区"))  # type: ignore[attr-defined]
+class TeamFilterForm(RegionFilterForm):
+    kind = select_field(_("队伍类型"), TeamKind.choices, blank=_("全部类型"))
+    region = region_filter_field()
 
 
 class TeamForm(DescribedErrors, forms.Form):
     committee_id = forms.TypedChoiceField(
         label=_("所属关工委"), coerce=int, widget=forms.Select(attrs=SELECT)
     )
-    name = _text(_("名称"), max_length=100)
-    kind = forms.ChoiceField(
-        label=_("队伍类型"),
-        required=False,
-        choices=_blank(TeamKind.choices),
-        widget=forms.Select(attrs=SELECT),
-    )
-    description = forms.CharField(
-        label=_("简介"), required=False, max_length=500, widget=forms.Textarea(attrs={**CONTROL, "rows": 3})
-    )
-    founded_on = _date_field(_("成立日期"), required=False)
+    name = text_field(_("名称"), max_length=100)
+    kind = select_field(_("队伍类型"), TeamKind.choices)
+    description = text_area_field(_("简介"), max_length=500, rows=3)
+    founded_on = date_field(_("成立日期"), required=False)
 
     def __init__(self, *args: Any, committees: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["committee_id"].choices = _blank(committees)  # type: ignore[attr-defined]
-        self.describe_errors()
+        self.fields["committee_id"].choices = with_blank(committees)  # type: ignore[attr-defined]
 
 
 class TeamMemberForm(DescribedErrors, forms.Form):
@@ -547,17 +414,16 @@ class TeamMemberForm(DescribedErrors, forms.Form):
         initial=TeamRole.MEMBER,
         widget=forms.RadioSelect(attrs=CHECK),
     )
-    joined_on = _date_field(_("加入日期（不填为今天）"), required=False)
+    joined_on = date_field(_("加入日期（不填为今天）"), required=False)
 
     def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["volunteer_id"].widget.choices = _blank(candidates)
-        self.describe_errors()
+        self.fields["volunteer_id"].widget.choices = with_blank(candidates)
 
 
 class TeamActivityForm(DescribedErrors, forms.Form):
-    title = _text(_("活动名称"), max_length=100)
-    held_on = _date_field(_("活动日期"))
+    title = text_field(_("活动名称"), max_length=100)
+    held_on = date_field(_("活动日期"))
     hours = _hours_field(_("每人服务时长（小时）"))
     participant_ids = forms.TypedMultipleChoiceField(
         label=_("参加的队员（每人记录服务时长）"),
@@ -565,13 +431,8 @@ class TeamActivityForm(DescribedErrors, forms.Form):
         coerce=int,
         widget=forms.CheckboxSelectMultiple(attrs=CHECK),
     )
-    place = _text(_("地点"), max_length=100)
-    description = forms.CharField(
-        label=_("活动内容"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={**CONTROL, "rows": 3}),
-    )
+    place = text_field(_("地点"), max_length=100)
+    description = text_area_field(_("活动内容"), max_length=1000, rows=3)
     children_reached = forms.IntegerField(
         label=_("受益青少年人数"),
         required=False,
@@ -582,7 +443,6 @@ class TeamActivityForm(DescribedErrors, forms.Form):
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["participant_ids"].choices = members  # type: ignore[attr-defined]
-        self.describe_errors()
 
 
 class VolunteerExportForm(VolunteerFilterForm):

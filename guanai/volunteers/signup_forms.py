@@ -14,20 +14,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanai.volunteers.forms import CATEGORY_CHOICES, SPECIALTY_CHOICES
 from guanai.volunteers.services import VolunteerInput
-from guanai.volunteers.vocabulary import (
-    ALL_AVAILABILITY,
-    ELDER_CATEGORY_LABELS,
-    SPECIALTY_LABELS,
-    availability_bit,
-)
+from guanai.volunteers.vocabulary import ALL_AVAILABILITY, availability_bit
+from guanai.web.forms import CHECK, bit_list, bit_set_field, date_input
 
+# Large controls (the staff pages' CONTROL and SELECT, enlarged).
 CONTROL = {"class": "form-control form-control-lg py-3"}
 SELECT = {"class": "form-select form-select-lg py-3"}
-CHECK = {"class": "form-check-input"}
-
-CATEGORY_CHOICES = [(int(flag), label) for flag, label in ELDER_CATEGORY_LABELS.items()]
-SPECIALTY_CHOICES = [(int(flag), label) for flag, label in SPECIALTY_LABELS.items()]
 
 
 def _bits(days: range, parts: tuple[int, ...]) -> int:
@@ -63,8 +57,8 @@ def availability_keys(value: int) -> list[str]:
     ]
 
 
-def members(value: int, choices: list[tuple[int, Any]]) -> list[int]:
-    return [flag for flag, _label in choices if value & flag]
+# The chosen check boxes of a bit set (the sign-up pages' name for `bit_list`).
+members = bit_list
 
 
 class SignupForm(forms.Form):
@@ -98,20 +92,8 @@ class SignupForm(forms.Form):
         max_length=12,
         error_messages={"required": _("请选择您居住的村（社区）")},
     )
-    categories = forms.TypedMultipleChoiceField(
-        label=_("五老类别（可多选）"),
-        required=False,
-        coerce=int,
-        choices=CATEGORY_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
-    specialties = forms.TypedMultipleChoiceField(
-        label=_("专长（可多选）"),
-        required=False,
-        coerce=int,
-        choices=SPECIALTY_CHOICES,
-        widget=forms.CheckboxSelectMultiple(attrs=CHECK),
-    )
+    categories = bit_set_field(_("五老类别（可多选）"), CATEGORY_CHOICES)
+    specialties = bit_set_field(_("专长（可多选）"), SPECIALTY_CHOICES)
     law_licence_number = forms.CharField(
         label=_("律师执业证号（有法律专长时填写）"),
         required=False,
@@ -240,7 +222,7 @@ class InvitationForm(forms.Form):
 class ClaimForm(forms.Form):
     served_on = forms.DateField(
         label=_("服务日期"),
-        widget=forms.DateInput(attrs={**CONTROL, "type": "date"}, format="%Y-%m-%d"),
+        widget=date_input(CONTROL),
     )
     hours = forms.DecimalField(
         label=_("服务时长（小时）"),

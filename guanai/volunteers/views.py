@@ -9,6 +9,7 @@ with nothing stored; a page whose record the actor may not see answers 404 (the 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanai.audit.selectors import audit_trail_for
@@ -30,21 +33,12 @@ from guanai.core.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
-    PermissionDeniedError,
     ValidationFailed,
 )
 from guanai.core.masking import mask_field, unmask_field
-from guanai.core.region_codes import RegionLevel
-from guanai.minors.exports import (
-    ExportFile,
-    export_approval_decide,
-    export_approvals_mine,
-    export_approvals_to_decide,
-)
-from guanai.minors.models import ExportApproval
+from guanai.minors.export_views import ExportPages
 from guanai.minors.vocabulary import Gender
-from guanai.regions.models import Region
-from guanai.volunteers.exports import DATASET, filters_from_json, volunteers_export
+from guanai.volunteers.exports import VOLUNTEERS
 from guanai.volunteers.forms import (
     AVAILABILITY_CHOICES,
     CATEGORY_CHOICES,
@@ -63,7 +57,6 @@ from guanai.volunteers.forms import (
     VolunteerExportForm,
     VolunteerFilterForm,
     VolunteerForm,
-    bit_list,
 )
 from guanai.volunteers.models import ServiceHours, Team, Volunteer
 from guanai.volunteers.selectors import (
@@ -106,12 +99,11 @@ from guanai.volunteers.vocabulary import (
     star_level,
     star_thresholds,
 )
+from guanai.web.forms import bit_list, put_errors, region_filter_choices, village_choices
 
 PAGE_SIZE = 50
 # The newest records of service shown on a volunteer's page; the totals count every record.
 HOURS_SHOWN = 100
-# Above this many villages in the actor's scope the form asks for the village code instead of a list.
-VILLAGE_SELECT_LIMIT = 1500
 TEAM_SELECT_LIMIT = 300
 COMMITTEE_SELECT_LIMIT = 1000
 CANDIDATE_LIMIT = 300
@@ -186,34 +178,47 @@ def _rows(volunteers: list[Volunteer]) -> list[VolunteerRow]:
     ]
 
 
-def _put_errors(form: forms.Form, error: DomainError) -> None:
-    """A service's field errors onto the form's fields (named like the service's arguments); an error
-    of no field of the form on top of the form."""
-    if not error.fields:
-        form.add_error(None, error.message)
-    for key, texts in error.fields.items():
-        for text in texts:
-            form.add_error(key if key in form.fields else None, text)
-
-
 def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
+def _detail_url(volunteer_id: int) -> str:
+    return reverse("volunteers:detail", args=[volunteer_id])
+
+
 def _detail(volunteer_id: int) -> HttpResponseRedirect:
-    return HttpResponseRedirect(reverse("volunteers:detail", args=[volunteer_id]))
+    return HttpResponseRedirect(_detail_url(volunteer_id))
+
+
+def _team_url(team_id: int) -> str:
+    return reverse("volunteers:team_detail", args=[team_id])
+
+
+def _submit(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    *,
+    success: str,
+    then: str | Callable[[Any], str],
+    refusals: tuple[type[DomainError], ...] = (ValidationFailed,),
+) -> HttpResponseRedirect | None:
+    """A posted form saved: `save` called with the valid form's data, then a success message and a
+    redirect to `then` (or to `then(saved)`, what `save` returned). None when there is nothing to save
+    (not a POST, or a form with errors) or when the service refused (one of `refusals`): its errors are
+    then on the form's fields, and the page shows the form again: `_submit(...) or <the page>`."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except refusals as error:
+        put_errors(form, error)
+        return None
+    messages.success(request, success)
+    return HttpResponseRedirect(then(saved) if callable(then) else then)
 
 
 # --- Finding volunteers ---------------------------------------------------------------------------
-
-
-def _filter_regions(actor: Actor) -> list[tuple[str, str]]:
-    """The regions one level below the actor's, to narrow a list to one of them."""
-    if actor.region_code is None:
-        return []
-    return list(
-        Region.objects.filter(parent_id=actor.region_code).order_by("code").values_list("code", "name")
-    )
 
 
 def _filter_teams(actor: Actor, asked: str) -> list[tuple[int, str]]:
@@ -232,7 +237,7 @@ def volunteer_list_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = VolunteerFilterForm(
         request.GET or None,
-        regions=_filter_regions(actor),
+        regions=region_filter_choices(actor),
         teams=_filter_teams(actor, request.GET.get("team", "")),
     )
     filters = VolunteerFilters()
@@ -335,29 +340,6 @@ def volunteer_unmask(request: HttpRequest, volunteer_id: int, field: str) -> Htt
 # --- Registering and editing ----------------------------------------------------------------------
 
 
-def _villages(actor: Actor) -> list[Any] | None:
-    """The villages in the actor's scope for a select, grouped by township; None when there are too
-    many to choose from a list (the form then asks for the code)."""
-    if actor.region_code is None:
-        return []
-    rows = list(
-        Region.objects.within(actor.region_code)
-        .filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
-        .order_by("code")
-        .values_list("code", "name", "level", "parent_id")[: VILLAGE_SELECT_LIMIT + 200]
-    )
-    villages = [(code, name, parent) for code, name, level, parent in rows if level == RegionLevel.VILLAGE]
-    if len(villages) > VILLAGE_SELECT_LIMIT or len(rows) > VILLAGE_SELECT_LIMIT + 199:
-        return None
-    townships = {code: name for code, name, level, _parent in rows if level == RegionLevel.TOWNSHIP}
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for code, name, parent in villages:
-        groups.setdefault(parent, []).append((code, name))
-    if len(groups) <= 1:
-        return [(code, name) for code, name, _parent in villages]
-    return [(townships.get(parent, parent), choices) for parent, choices in groups.items()]
-
-
 def _initial(volunteer: Volunteer) -> dict[str, Any]:
     """The form's values from the record; the ID number and phone stay blank (never sent to the page)."""
     return {
@@ -409,7 +391,7 @@ def _volunteer_form_page(request: HttpRequest, actor: Actor, volunteer: Voluntee
     form = VolunteerForm(
         _posted(request),
         initial=_initial(volunteer) if volunteer else {},
-        villages=_villages(actor),
+        villages=village_choices(actor),
         masked_id_number=masked(volunteer, "id_number") if volunteer else "",
         masked_phone=masked(volunteer, "phone") if volunteer else "",
         is_new=volunteer is None,
@@ -433,7 +415,7 @@ def _volunteer_form_page(request: HttpRequest, actor: Actor, volunteer: Voluntee
             messages.success(request, _("已保存。"))
             return _detail(volunteer.pk)
         except (ValidationFailed, AlreadyRegistered) as error:
-            _put_errors(form, error)
+            put_errors(form, error)
         except ConflictError as error:
             assert volunteer is not None
             current = volunteer_get(actor=actor, volunteer_id=volunteer.pk)
@@ -496,143 +478,115 @@ def volunteer_status_page(request: HttpRequest, volunteer_id: int) -> HttpRespon
     volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
     statuses = [status for status in Status.values if status in STATUS_CHANGES.get(volunteer.status, ())]
     form = StatusForm(_posted(request), statuses=statuses)
-    if request.method == "POST" and form.is_valid():
-        try:
-            volunteer_set_status(
-                actor=actor,
-                volunteer_id=volunteer.pk,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-                on=form.cleaned_data["on"],
-                request=request,
-            )
-        except (ValidationFailed, ConflictError) as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("状态已变更。"))
-            return _detail(volunteer.pk)
     intro = _("当前状态：%(status)s") % {"status": volunteer.get_status_display()}
     if not statuses:
         intro += _("。该状态不能再变更。")
-    return _action_page(
+    return _submit(
+        request,
+        form,
+        lambda data: volunteer_set_status(actor=actor, volunteer_id=volunteer.pk, request=request, **data),
+        success=_("状态已变更。"),
+        then=_detail_url(volunteer.pk),
+        refusals=(ValidationFailed, ConflictError),
+    ) or _action_page(
         request,
         form=form,
         title=_("变更状态"),
         submit_label=_("确认变更"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
+        back_url=_detail_url(volunteer.pk),
         volunteer=volunteer,
         intro=intro,
         closed=not statuses,
     )
 
 
+@dataclass(frozen=True)
+class RecordAddition:
+    """A page that adds to a volunteer's record (a check, service, a training, an honour): its form, the
+    service it calls (with the actor, the volunteer and the form's fields), and its words."""
+
+    form: Callable[[Any], forms.Form]
+    save: Callable[..., Any]
+    title: str | Promise
+    success: str | Promise
+    intro: str | Promise = ""
+
+
+def _record_addition_page(request: HttpRequest, volunteer_id: int, addition: RecordAddition) -> HttpResponse:
+    actor = request_actor(request)
+    volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
+    form = addition.form(_posted(request))
+    return _submit(
+        request,
+        form,
+        lambda data: addition.save(actor=actor, volunteer_id=volunteer.pk, request=request, **data),
+        success=str(addition.success),
+        then=_detail_url(volunteer.pk),
+    ) or _action_page(
+        request,
+        form=form,
+        title=str(addition.title),
+        submit_label=_("保存"),
+        back_url=_detail_url(volunteer.pk),
+        volunteer=volunteer,
+        intro=str(addition.intro),
+    )
+
+
+CHECK_ADDITION = RecordAddition(
+    form=CheckForm,
+    save=volunteer_record_check,
+    title=gettext_lazy("记录背景审查"),
+    success=gettext_lazy("已记录背景审查。"),
+    intro=gettext_lazy(
+        "与未成年人密切接触的志愿者，入职时及每年须查询性侵害、虐待、暴力伤害等违法犯罪记录；审查有效期一年。"
+    ),
+)
+HOURS_ADDITION = RecordAddition(
+    form=HoursForm,
+    save=hours_record,
+    title=gettext_lazy("记录服务时长"),
+    success=gettext_lazy("已记录服务时长。"),
+    intro=gettext_lazy("由组织服务的单位记录，保存后即为已确认。只记实际服务时间，不含路途时间。"),
+)
+TRAINING_ADDITION = RecordAddition(
+    form=TrainingForm,
+    save=training_add,
+    title=gettext_lazy("记录培训"),
+    success=gettext_lazy("已记录培训。"),
+)
+HONOUR_ADDITION = RecordAddition(
+    form=HonourForm,
+    save=honour_add,
+    title=gettext_lazy("记录所获荣誉"),
+    success=gettext_lazy("已记录荣誉。"),
+)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required(Permission.VOLUNTEER_MANAGE)
 def volunteer_check_page(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     """The entry or yearly background check (未成年人保护法第六十二条)."""
-    actor = request_actor(request)
-    volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
-    form = CheckForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            volunteer_record_check(
-                actor=actor,
-                volunteer_id=volunteer.pk,
-                checked_on=form.cleaned_data["checked_on"],
-                result=form.cleaned_data["result"],
-                checked_by=form.cleaned_data["checked_by"],
-                request=request,
-            )
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已记录背景审查。"))
-            return _detail(volunteer.pk)
-    return _action_page(
-        request,
-        form=form,
-        title=_("记录背景审查"),
-        submit_label=_("保存"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
-        volunteer=volunteer,
-        intro=_(
-            "与未成年人密切接触的志愿者，入职时及每年须查询性侵害、虐待、暴力伤害等违法犯罪记录；审查有效期一年。"
-        ),
-    )
+    return _record_addition_page(request, volunteer_id, CHECK_ADDITION)
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required(Permission.VOLUNTEER_MANAGE)
 def hours_record_page(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     """The organiser records service it organised: confirmed at once (谁组织谁记录)."""
-    actor = request_actor(request)
-    volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
-    form = HoursForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            hours_record(actor=actor, volunteer_id=volunteer.pk, request=request, **form.cleaned_data)
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已记录服务时长。"))
-            return _detail(volunteer.pk)
-    return _action_page(
-        request,
-        form=form,
-        title=_("记录服务时长"),
-        submit_label=_("保存"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
-        volunteer=volunteer,
-        intro=_("由组织服务的单位记录，保存后即为已确认。只记实际服务时间，不含路途时间。"),
-    )
+    return _record_addition_page(request, volunteer_id, HOURS_ADDITION)
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required(Permission.VOLUNTEER_MANAGE)
 def training_add_page(request: HttpRequest, volunteer_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
-    form = TrainingForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            training_add(actor=actor, volunteer_id=volunteer.pk, request=request, **form.cleaned_data)
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已记录培训。"))
-            return _detail(volunteer.pk)
-    return _action_page(
-        request,
-        form=form,
-        title=_("记录培训"),
-        submit_label=_("保存"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
-        volunteer=volunteer,
-    )
+    return _record_addition_page(request, volunteer_id, TRAINING_ADDITION)
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required(Permission.VOLUNTEER_MANAGE)
 def honour_add_page(request: HttpRequest, volunteer_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
-    form = HonourForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            honour_add(actor=actor, volunteer_id=volunteer.pk, request=request, **form.cleaned_data)
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已记录荣誉。"))
-            return _detail(volunteer.pk)
-    return _action_page(
-        request,
-        form=form,
-        title=_("记录所获荣誉"),
-        submit_label=_("保存"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
-        volunteer=volunteer,
-    )
+    return _record_addition_page(request, volunteer_id, HONOUR_ADDITION)
 
 
 # --- Claims of service hours: confirm, return, correct ---------------------------------------------
@@ -685,7 +639,7 @@ def hours_return_page(request: HttpRequest, record_id: int) -> HttpResponse:
             messages.error(request, error.message)
             return HttpResponseRedirect(reverse("volunteers:hours_pending"))
         except ValidationFailed as error:
-            _put_errors(form, error)
+            put_errors(form, error)
         else:
             messages.success(request, _("已退回。"))
             return HttpResponseRedirect(reverse("volunteers:hours_pending"))
@@ -711,20 +665,19 @@ def hours_correct_page(request: HttpRequest, volunteer_id: int, record_id: int) 
     if record is None:
         raise NotFoundError()
     form = HoursCorrectForm(_posted(request), initial={"hours": record.hours, "served_on": record.served_on})
-    if request.method == "POST" and form.is_valid():
-        try:
-            hours_correct(actor=actor, record_id=record.pk, request=request, **form.cleaned_data)
-        except (ValidationFailed, ConflictError) as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已更正服务时长。"))
-            return _detail(volunteer.pk)
-    return _action_page(
+    return _submit(
+        request,
+        form,
+        lambda data: hours_correct(actor=actor, record_id=record.pk, request=request, **data),
+        success=_("已更正服务时长。"),
+        then=_detail_url(volunteer.pk),
+        refusals=(ValidationFailed, ConflictError),
+    ) or _action_page(
         request,
         form=form,
         title=_("更正服务时长"),
         submit_label=_("保存更正"),
-        back_url=reverse("volunteers:detail", args=[volunteer.pk]),
+        back_url=_detail_url(volunteer.pk),
         volunteer=volunteer,
         record=record,
         corrections=list(record.corrections.all()),
@@ -738,7 +691,7 @@ def hours_correct_page(request: HttpRequest, volunteer_id: int, record_id: int) 
 @permission_required(Permission.VOLUNTEER_VIEW)
 def team_list_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    form = TeamFilterForm(request.GET or None, regions=_filter_regions(actor))
+    form = TeamFilterForm(request.GET or None, regions=region_filter_choices(actor))
     data = form.cleaned_data if form.is_valid() else {}
     teams = team_list(actor=actor, kind=data.get("kind") or None, region=data.get("region") or None)
     page = Paginator(teams, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -758,22 +711,20 @@ def team_create_page(request: HttpRequest) -> HttpResponse:
     # A province has tens of thousands of committees: the page narrows them to a region first.
     choices = list(committees.values_list("pk", "name")[: COMMITTEE_SELECT_LIMIT + 1])
     form = TeamForm(_posted(request), committees=choices[:COMMITTEE_SELECT_LIMIT])
-    if request.method == "POST" and form.is_valid():
-        try:
-            team = team_create(actor=actor, request=request, **form.cleaned_data)
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已新建队伍。"))
-            return HttpResponseRedirect(reverse("volunteers:team_detail", args=[team.pk]))
-    return _action_page(
+    return _submit(
+        request,
+        form,
+        lambda data: team_create(actor=actor, request=request, **data),
+        success=_("已新建队伍。"),
+        then=lambda team: _team_url(team.pk),
+    ) or _action_page(
         request,
         form=form,
         title=_("新建五老队伍"),
         submit_label=_("保存"),
         back_url=reverse("volunteers:teams"),
         template="volunteers/team_create.html",
-        regions=_filter_regions(actor),
+        regions=region_filter_choices(actor),
         region=region,
         committees_capped=len(choices) > COMMITTEE_SELECT_LIMIT,
     )
@@ -820,20 +771,19 @@ def team_member_add_page(request: HttpRequest, team_id: int) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:50]
     candidates = _member_candidates(actor, team, search)
     form = TeamMemberForm(_posted(request), candidates=candidates)
-    if request.method == "POST" and form.is_valid():
-        try:
-            team_member_add(actor=actor, team_id=team.pk, request=request, **form.cleaned_data)
-        except (ValidationFailed, ConflictError) as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已添加队员。"))
-            return HttpResponseRedirect(reverse("volunteers:team_detail", args=[team.pk]))
-    return _action_page(
+    return _submit(
+        request,
+        form,
+        lambda data: team_member_add(actor=actor, team_id=team.pk, request=request, **data),
+        success=_("已添加队员。"),
+        then=_team_url(team.pk),
+        refusals=(ValidationFailed, ConflictError),
+    ) or _action_page(
         request,
         form=form,
         title=_("添加队员"),
         submit_label=_("添加"),
-        back_url=reverse("volunteers:team_detail", args=[team.pk]),
+        back_url=_team_url(team.pk),
         team=team,
         template="volunteers/team_member_add.html",
         search=search,
@@ -847,7 +797,7 @@ def team_member_remove_page(request: HttpRequest, team_id: int, volunteer_id: in
     actor = request_actor(request)
     team_member_remove(actor=actor, team_id=team_id, volunteer_id=volunteer_id, request=request)
     messages.success(request, _("已移出队伍。"))
-    return HttpResponseRedirect(reverse("volunteers:team_detail", args=[team_id]))
+    return HttpResponseRedirect(_team_url(team_id))
 
 
 @require_http_methods(["GET", "POST"])
@@ -858,63 +808,29 @@ def team_activity_page(request: HttpRequest, team_id: int) -> HttpResponse:
     team = team_get(actor=actor, team_id=team_id)
     members = [(membership.volunteer_id, membership.volunteer.name) for membership in team.memberships.all()]
     form = TeamActivityForm(_posted(request), members=members)
-    if request.method == "POST" and form.is_valid():
-        data = {**form.cleaned_data, "children_reached": form.cleaned_data["children_reached"] or 0}
-        try:
-            team_activity_record(actor=actor, team_id=team.pk, request=request, **data)
-        except ValidationFailed as error:
-            _put_errors(form, error)
-        else:
-            messages.success(request, _("已记录活动及参加队员的服务时长。"))
-            return HttpResponseRedirect(reverse("volunteers:team_detail", args=[team.pk]))
-    return _action_page(
+    return _submit(
+        request,
+        form,
+        lambda data: team_activity_record(
+            actor=actor,
+            team_id=team.pk,
+            request=request,
+            **{**data, "children_reached": data["children_reached"] or 0},
+        ),
+        success=_("已记录活动及参加队员的服务时长。"),
+        then=_team_url(team.pk),
+    ) or _action_page(
         request,
         form=form,
         title=_("记录队伍活动"),
         submit_label=_("保存"),
-        back_url=reverse("volunteers:team_detail", args=[team.pk]),
+        back_url=_team_url(team.pk),
         team=team,
         intro=_("勾选参加的队员，保存后为每人记录一条已确认的服务时长。"),
     )
 
 
-# --- Exports --------------------------------------------------------------------------------------
-
-
-def _file_response(export: ExportFile) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-@require_POST
-@permission_required(Permission.VOLUNTEER_EXPORT)
-def export_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    """The filtered list as a file (masked, watermarked); above the threshold, the approval request
-    filed instead."""
-    actor = request_actor(request)
-    form = VolunteerExportForm(
-        request.POST, regions=_filter_regions(actor), teams=_filter_teams(actor, request.POST.get("team", ""))
-    )
-    if not form.is_valid():
-        # Never export another set than the one asked for: a filter that does not hold is refused.
-        messages.error(
-            request,
-            _("筛选条件有误，未导出：")
-            + "；".join(str(error) for errors in form.errors.values() for error in errors),
-        )
-        return HttpResponseRedirect(reverse("volunteers:list"))
-    try:
-        result = volunteers_export(
-            actor=actor, filters=form.to_filters(), file_format=form.cleaned_data["format"], request=request
-        )
-    except ValidationFailed as failure:
-        messages.error(request, _("未导出：") + failure.summary)
-        return HttpResponseRedirect(reverse("volunteers:list"))
-    if isinstance(result, ExportFile):
-        return _file_response(result)
-    return render(request, "volunteers/export_pending.html", {"approval": result}, status=202)
+# --- Exports (guanai.minors.export_views) -----------------------------------------------------------
 
 
 def describe_filters(filters: VolunteerFilters) -> str:
@@ -949,62 +865,47 @@ def describe_filters(filters: VolunteerFilters) -> str:
     return "；".join(parts) or _("全部")
 
 
-def _described(approvals: list[ExportApproval]) -> list[tuple[ExportApproval, str]]:
-    return [(approval, describe_filters(filters_from_json(approval.filters))) for approval in approvals]
+def _export_form(request: HttpRequest, actor: Actor) -> VolunteerExportForm:
+    teams = _filter_teams(actor, request.POST.get("team", ""))
+    return VolunteerExportForm(request.POST, regions=region_filter_choices(actor), teams=teams)
+
+
+EXPORT_PAGES: ExportPages[VolunteerFilters] = ExportPages(
+    dataset=VOLUNTEERS,
+    namespace="volunteers",
+    title=gettext_lazy("志愿者名册导出申请"),
+    intro=gettext_lazy(
+        "超过 1000 行的导出须由上一级管理员批准；批准后可下载一次。"
+        "导出文件中身份证号、电话均脱敏，并带有导出人和导出时间。"
+    ),
+    export_form=_export_form,
+    describe_filters=describe_filters,
+)
+
+
+@require_POST
+@permission_required(Permission.VOLUNTEER_EXPORT)
+def export_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The filtered list as a file (masked, watermarked); above the threshold, the approval request
+    filed instead."""
+    return EXPORT_PAGES.export(request)
 
 
 @require_GET
 @permission_required(Permission.VOLUNTEER_EXPORT)
 def exports_page(request: HttpRequest) -> HttpResponse:
     """The actor's requests to export the volunteers, and those waiting for the actor's approval."""
-    actor = request_actor(request)
-    mine = list(
-        export_approvals_mine(actor=actor, dataset=DATASET).order_by("-created_at", "-id")[:PAGE_SIZE]
-    )
-    to_decide = (
-        list(export_approvals_to_decide(actor=actor, dataset=DATASET)[:PAGE_SIZE])
-        if actor.has(Permission.EXPORT_APPROVE)
-        else None
-    )
-    context = {
-        "mine": _described(mine),
-        "to_decide": _described(to_decide) if to_decide is not None else None,
-    }
-    return render(request, "volunteers/exports.html", context)
+    return EXPORT_PAGES.requests(request)
 
 
 @require_POST
 @permission_required(Permission.VOLUNTEER_EXPORT)
 def export_download_page(request: HttpRequest, approval_id: int) -> HttpResponse | StreamingHttpResponse:
     """An approved request, exported once."""
-    actor = request_actor(request)
-    try:
-        result = volunteers_export(
-            actor=actor, filters=VolunteerFilters(), file_format="", approval_id=approval_id, request=request
-        )
-    except ConflictError as failure:
-        messages.error(request, failure.message)
-        return HttpResponseRedirect(reverse("volunteers:exports"))
-    assert isinstance(result, ExportFile)
-    return _file_response(result)
+    return EXPORT_PAGES.download(request, approval_id)
 
 
 @require_POST
 @permission_required(Permission.EXPORT_APPROVE)
 def export_decide_page(request: HttpRequest, approval_id: int, decision: str) -> HttpResponse:
-    if decision not in {"approve", "decline"}:
-        raise NotFoundError()
-    actor = request_actor(request)
-    try:
-        export_approval_decide(
-            actor=actor,
-            approval_id=approval_id,
-            approve=decision == "approve",
-            request=request,
-            dataset=DATASET,
-        )
-    except (ConflictError, PermissionDeniedError) as failure:
-        messages.error(request, failure.message)
-    else:
-        messages.success(request, _("已批准。") if decision == "approve" else _("已拒绝。"))
-    return HttpResponseRedirect(reverse("volunteers:exports"))
+    return EXPORT_PAGES.decide(request, approval_id, decision)
