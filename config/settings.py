@@ -309,6 +309,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "volunteers.check_reminders",
         "schedule": crontab(hour=9, minute=30),
     },
+    "remind volunteers of overdue contacts with their paired children": {
+        "task": "pairings.overdue_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)
@@ -357,3 +361,11 @@ if len(GUANAI_STAR_THRESHOLDS) != 5 or not all(
     raise ImproperlyConfigured(
         "GUANAI_STAR_THRESHOLDS must be five rising positive numbers: 100,300,600,1000,1500"
     )
+
+# Pairings (DOMAIN.md §7): the least contact between a volunteer and a paired child, in days (monthly, and
+# fortnightly for a child at high risk), and the hours within which a mandatory report (强制报告) is handled.
+GUANAI_CONTACT_DAYS = env_int("GUANAI_CONTACT_DAYS", 30)
+GUANAI_CONTACT_DAYS_HIGH_RISK = env_int("GUANAI_CONTACT_DAYS_HIGH_RISK", 14)
+GUANAI_MANDATORY_REPORT_HOURS = env_int("GUANAI_MANDATORY_REPORT_HOURS", 24)
+if not 0 < GUANAI_CONTACT_DAYS_HIGH_RISK <= GUANAI_CONTACT_DAYS:
+    raise ImproperlyConfigured("GUANAI_CONTACT_DAYS_HIGH_RISK must be between 1 and GUANAI_CONTACT_DAYS")

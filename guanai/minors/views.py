@@ -176,6 +176,8 @@ def minor_detail_page(request: HttpRequest, minor_id: int) -> HttpResponse:
         "close_form": CloseForm(),
         "may_unmask": actor.has(Permission.MINOR_UNMASK),
         "may_manage": actor.has(Permission.MINOR_MANAGE),
+        "may_pair": actor.has(Permission.PAIRING_MANAGE),
+        "may_see_pairings": actor.has(Permission.PAIRING_VIEW),
     }
     return render(request, "minors/detail.html", context)
 

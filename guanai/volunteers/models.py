@@ -82,7 +82,8 @@ class Volunteer(RegionScoped, models.Model):
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     availability = models.PositiveIntegerField(_("可服务时间"), default=0)
     max_children = models.PositiveSmallIntegerField(_("最多结对人数"), default=3)
-    # Maintained by the pairing module: the number of active pairings, so "capacity left" is a column test.
+    # Maintained by the pairing module: the number of open pairings (拟结对 and 结对中), so that "capacity
+    # left" is a column test and one place is never proposed twice.
     paired_count = models.PositiveSmallIntegerField(_("在结对人数"), default=0, editable=False)
     health_note = models.CharField(_("健康状况（本人申报）"), max_length=200, blank=True)
     dialects = models.CharField(_("方言"), max_length=100, blank=True)

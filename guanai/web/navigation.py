@@ -21,8 +21,15 @@ class NavigationItem:
 MODULES = [
     NavigationItem(_("首页"), "web:home", Permission.SIGNED_IN, ""),
     NavigationItem(_("我的"), "volunteer_signup:mine", Permission.VOLUNTEER_SELF, "me"),
+    NavigationItem(_("我的结对儿童"), "visits:mine", Permission.VISIT_RECORD, "visits"),
+    NavigationItem(_("网吧巡查"), "cafes:inspector_home", Permission.CAFE_INSPECT, "cafes"),
     NavigationItem(_("困难青少年"), "minors:list", Permission.MINOR_VIEW, "minors"),
     NavigationItem(_("五老志愿者"), "volunteers:list", Permission.VOLUNTEER_VIEW, "volunteers"),
+    NavigationItem(_("结对关爱"), "pairings:list", Permission.PAIRING_VIEW, "pairings"),
+    NavigationItem(_("强制报告"), "visits:reports", Permission.REPORT_MANAGE, "mandatory-reports"),
+    NavigationItem(_("网吧监督"), "cafes:list", Permission.CAFE_VIEW, "cafes"),
+    # Sealed cases: whoever may open one, and (from 我的) the officers and mentors assigned to one.
+    NavigationItem(_("帮教案件"), "mentoring:mine", Permission.MENTORING_MANAGE, "mentoring"),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),

@@ -41,4 +41,5 @@ def test_both_run_on_a_schedule() -> None:
         "minors.daily_care",
         "minors.purge_import_files",
         "volunteers.check_reminders",
+        "pairings.overdue_reminders",
     }
