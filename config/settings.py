@@ -309,6 +309,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "volunteers.check_reminders",
         "schedule": crontab(hour=9, minute=30),
     },
+    # Before the reminders, so that nobody is reminded of a pairing that has ended.
+    "close pairings that can no longer go on": {
+        "task": "pairings.close_lapsed",
+        "schedule": crontab(hour=8, minute=30),
+    },
     "remind volunteers of overdue contacts with their paired children": {
         "task": "pairings.overdue_reminders",
         "schedule": crontab(hour=9, minute=0),

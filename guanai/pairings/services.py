@@ -49,7 +49,7 @@ from guanai.core.errors import (
     ValidationFailed,
 )
 from guanai.minors.models import Minor
-from guanai.minors.vocabulary import Category, Status
+from guanai.minors.vocabulary import Category, ConsentScope, Status
 from guanai.pairings.contact import next_due
 from guanai.pairings.matching import MatchResult, Proposal, propose, suggest_for_child
 from guanai.pairings.models import ConflictDeclaration, Pairing, ProposalRun, ProposedPair
@@ -67,6 +67,7 @@ from guanai.pairings.vocabulary import REMATCH_REASONS, CloseReason, PairingStat
 from guanai.regions.models import Region
 from guanai.volunteers.models import Volunteer
 from guanai.volunteers.services import pairing_refusals
+from guanai.volunteers.vocabulary import Status as VolunteerStatus
 
 SUGGESTIONS = 5
 
@@ -488,16 +489,7 @@ def pairing_close(
     pairing = _locked_pairing(actor, pairing_id)
     if pairing.state == PairingState.CLOSED:
         raise ConflictError(_("该结对已解除"))
-    Volunteer.objects.select_for_update().filter(pk=pairing.volunteer_id).first()
-    pairing.state = PairingState.CLOSED
-    pairing.close_reason = reason
-    pairing.close_note = note
-    pairing.closed_on = timezone.localdate()
-    pairing.version += 1
-    pairing.save(update_fields=["state", "close_reason", "close_note", "closed_on", "version", "updated_at"])
-    Volunteer.objects.filter(pk=pairing.volunteer_id, paired_count__gt=0).update(
-        paired_count=F("paired_count") - 1
-    )
+    _close(pairing, reason=reason, note=note, day=timezone.localdate())
     audit.record(
         actor=actor,
         action="pairing.close",
@@ -508,6 +500,77 @@ def pairing_close(
     )
     rematch = rematch_suggestions(actor=actor, pairing=pairing) if reason in REMATCH_REASONS else []
     return Closure(pairing=pairing, rematch=rematch)
+
+
+def _close(pairing: Pairing, *, reason: str, note: str, day: datetime.date) -> None:
+    """Close a locked open pairing and free the volunteer's place."""
+    Volunteer.objects.select_for_update().filter(pk=pairing.volunteer_id).first()
+    pairing.state = PairingState.CLOSED
+    pairing.close_reason = reason
+    pairing.close_note = note
+    pairing.closed_on = day
+    pairing.version += 1
+    pairing.save(update_fields=["state", "close_reason", "close_note", "closed_on", "version", "updated_at"])
+    Volunteer.objects.filter(pk=pairing.volunteer_id, paired_count__gt=0).update(
+        paired_count=F("paired_count") - 1
+    )
+
+
+LAPSE_BATCH = 500
+
+
+def _lapse_reason(pairing: Pairing) -> tuple[str, str] | None:
+    """Why an open pairing can no longer go on, or None: the child aged out or left the registry, the
+    guardian withdrew the consent to pairing, or the volunteer withdrew or died (a suspension is not an
+    end: the pairing waits)."""
+    minor = pairing.minor
+    if minor.status == Status.AGED_OUT:
+        return CloseReason.AGED_OUT, ""
+    if minor.status != Status.ACTIVE:
+        return CloseReason.OTHER, str(_("儿童档案已结案"))
+    if not any(consent.covers(ConsentScope.PAIRING) for consent in minor.consents.all()):
+        return CloseReason.CONSENT_WITHDRAWN, ""
+    if pairing.volunteer.status in (VolunteerStatus.WITHDRAWN, VolunteerStatus.DECEASED):
+        return CloseReason.VOLUNTEER_UNABLE, str(VolunteerStatus(pairing.volunteer.status).label)
+    return None
+
+
+def pairings_close_lapsed(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Daily: close every open pairing that can no longer go on (`_lapse_reason`), as the system, each
+    with its reason and an audit event; returns the count per reason. Idempotent: a closed pairing is
+    never looked at again."""
+    day = today or timezone.localdate()
+    closed: dict[str, int] = {}
+    last_id = 0
+    while True:
+        batch = list(
+            Pairing.objects.exclude(state=PairingState.CLOSED)
+            .filter(pk__gt=last_id)
+            .select_related("minor", "volunteer")
+            .prefetch_related("minor__consents")
+            .order_by("pk")[:LAPSE_BATCH]
+        )
+        if not batch:
+            return closed
+        last_id = batch[-1].pk
+        for candidate in batch:
+            lapse = _lapse_reason(candidate)
+            if lapse is None:
+                continue
+            with transaction.atomic():
+                pairing = Pairing.objects.select_for_update().filter(pk=candidate.pk).first()
+                if pairing is None or pairing.state == PairingState.CLOSED:
+                    continue
+                reason, note = lapse
+                _close(pairing, reason=reason, note=note[:300], day=day)
+                audit.record(
+                    actor=None,
+                    action="pairing.close",
+                    target=pairing,
+                    changes=["state", "close_reason", "closed_on"],
+                    detail={"reason": reason, "automatic": True},
+                )
+            closed[reason] = closed.get(reason, 0) + 1
 
 
 # --- Suggestions (推荐) ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from guanai.pairings.contact import overdue_reminders_send
+from guanai.pairings.services import pairings_close_lapsed
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +30,12 @@ def overdue_reminders() -> dict[str, Any]:
         result["rescheduled"],
     )
     return result
+
+
+@shared_task(name="pairings.close_lapsed")
+def close_lapsed() -> dict[str, int]:
+    """Daily: close the pairings whose child aged out or left the registry, whose consent was withdrawn,
+    or whose volunteer withdrew or died (`services.pairings_close_lapsed`)."""
+    closed = pairings_close_lapsed(today=timezone.localdate())
+    logger.info("pairings: closed %s", closed or "none")
+    return closed

@@ -42,4 +42,5 @@ def test_both_run_on_a_schedule() -> None:
         "minors.purge_import_files",
         "volunteers.check_reminders",
         "pairings.overdue_reminders",
+        "pairings.close_lapsed",
     }
