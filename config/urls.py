@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("guanai.pairings.visit_urls")),
     path("mentoring/", include("guanai.mentoring.urls")),
     path("cafes/", include("guanai.cafes.urls")),
+    path("notifications/", include("guanai.notifications.urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"
