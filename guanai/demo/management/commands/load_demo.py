@@ -23,6 +23,15 @@ class Command(BaseCommand):
             f"新建账号 {len(result.users_created)} 个，演示儿童 {result.minors_created} 名，"
             f"五老志愿者 {result.volunteers_created} 名，五老队伍 {result.teams_created} 支"
         )
+        self.stdout.write(
+            f"结对关爱：新建结对 {result.pairings_created} 对"
+            f"（其中逾期未走访 {result.pairings_overdue} 对），"
+            f"走访记录 {result.visits_created} 条，强制报告 {result.reports_opened} 件；"
+            f"网吧 {result.cafes_created} 家，巡查 {result.inspections_created} 次，"
+            f"待处理问题 {result.findings_opened} 件；帮教案件 {result.mentoring_cases_created} 件"
+        )
+        if result.no_sealed_record:
+            self.stdout.write("演示儿童中没有特殊青少年（封存）记录，未建帮教案件。")
         self.stdout.write("演示账号 (demo logins):")
         for username, display_name, role, code in DEMO_ACCOUNTS:
             self.stdout.write(f"  {username:<16} {role.label}（{display_name}，区划 {code}）")
