@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,12 +31,13 @@ from guanai.cafes.models import CafeFinding, CafeInspection, InternetCafe, super
 from guanai.cafes.photos import photo_file
 from guanai.cafes.vocabulary import FindingState, problem_labels
 from guanai.core.access import Actor, Permission, permission_required, request_actor
-from guanai.core.errors import ConflictError, DomainError, NotFoundError, ValidationFailed
+from guanai.core.errors import ConflictError, NotFoundError, ValidationFailed
 from guanai.core.masking import mask_field, unmask_field
 from guanai.core.region_codes import RegionLevel
 from guanai.core.region_codes import level_of as region_level
 from guanai.volunteers.models import Volunteer
-from guanai.web.forms import put_errors, region_filter_choices
+from guanai.web.forms import region_filter_choices
+from guanai.web.views_support import filtered_list, form_submit
 
 PAGE_SIZE = 50
 
@@ -52,28 +52,6 @@ def _filter_regions(actor: Actor) -> list[tuple[str, str]]:
     if actor.region_code is None or region_level(actor.region_code) >= RegionLevel.TOWNSHIP:
         return []
     return region_filter_choices(actor)
-
-
-def _submit(
-    request: HttpRequest,
-    form: forms.Form,
-    save: Callable[[], Any],
-    *,
-    success: str | Callable[[Any], str],
-    then: Callable[[Any], str],
-    refusals: tuple[type[DomainError], ...] = (ValidationFailed,),
-) -> HttpResponseRedirect | None:
-    """A posted, valid form saved by `save`; None (the page shows the form again) when there is nothing
-    to save or the service refused, with its errors on the form's fields."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        saved = save()
-    except refusals as error:
-        put_errors(form, error)
-        return None
-    messages.success(request, success(saved) if callable(success) else success)
-    return HttpResponseRedirect(then(saved))
 
 
 def _cafe_url(cafe: InternetCafe) -> str:
@@ -97,12 +75,7 @@ def cafe_list_page(request: HttpRequest) -> HttpResponse:
             has_open_findings=form.cleaned_data["has_open_findings"],
             inspection_due=form.cleaned_data["inspection_due"],
         )
-    error = ""
-    try:
-        cafes = selectors.cafe_list(actor=actor, filters=filters)
-    except (ValidationFailed, NotFoundError) as failure:
-        error = failure.summary
-        cafes = selectors.cafe_list(actor=actor)
+    cafes, error = filtered_list(selectors.cafe_list, actor=actor, filters=filters)
     page = Paginator(cafes, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
@@ -118,10 +91,10 @@ def cafe_list_page(request: HttpRequest) -> HttpResponse:
 def cafe_create_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = CafeForm(_posted(request), townships=selectors.township_choices(actor=actor))
-    return _submit(
+    return form_submit(
         request,
         form,
-        lambda: services.cafe_register(actor=actor, data=form.to_input(), request=request),
+        lambda _data: services.cafe_register(actor=actor, data=form.to_input(), request=request),
         success=_("已登记网吧。"),
         then=_cafe_url,
     ) or render(
@@ -171,15 +144,11 @@ def cafe_edit_page(request: HttpRequest, cafe_id: int) -> HttpResponse:
         "version": cafe.version,
     }
     form = CafeForm(_posted(request), initial=initial, townships=selectors.township_choices(actor=actor))
-    return _submit(
+    return form_submit(
         request,
         form,
-        lambda: services.cafe_update(
-            actor=actor,
-            cafe_id=cafe.pk,
-            version=form.cleaned_data["version"] or 0,
-            data=form.to_input(),
-            request=request,
+        lambda data: services.cafe_update(
+            actor=actor, cafe_id=cafe.pk, version=data["version"] or 0, data=form.to_input(), request=request
         ),
         success=_("已保存。"),
         then=_cafe_url,
@@ -197,16 +166,10 @@ def cafe_close_page(request: HttpRequest, cafe_id: int) -> HttpResponse:
     actor = request_actor(request)
     cafe = selectors.cafe_get(actor=actor, cafe_id=cafe_id)
     form = CafeCloseForm(_posted(request))
-    return _submit(
+    return form_submit(
         request,
         form,
-        lambda: services.cafe_close(
-            actor=actor,
-            cafe_id=cafe.pk,
-            reason=form.cleaned_data["reason"],
-            closed_on=form.cleaned_data["closed_on"],
-            request=request,
-        ),
+        lambda data: services.cafe_close(actor=actor, cafe_id=cafe.pk, request=request, **data),
         success=_("已登记停业。"),
         then=_cafe_url,
         refusals=(ValidationFailed, ConflictError),
@@ -257,13 +220,9 @@ def _inspection_form_page(
         inspectors_label=_("一同巡查的队员（您本人已计入）") if as_inspector else _("参加巡查的队员"),
     )
 
-    def save() -> CafeInspection:
+    def save(data: dict[str, Any]) -> CafeInspection:
         return services.inspection_record(
-            actor=actor,
-            cafe_id=cafe.pk,
-            data=form.to_input(),
-            photos=form.cleaned_data["photos"],
-            request=request,
+            actor=actor, cafe_id=cafe.pk, data=form.to_input(), photos=data["photos"], request=request
         )
 
     def success(inspection: CafeInspection) -> str:
@@ -274,7 +233,7 @@ def _inspection_form_page(
             text += _("发现的问题已报县关工委跟进。")
         return text
 
-    return _submit(request, form, save, success=success, then=lambda _saved: done_url) or render(
+    return form_submit(request, form, save, success=success, then=done_url) or render(
         request,
         "cafes/inspection_form.html",
         {
@@ -370,12 +329,7 @@ def finding_list_page(request: HttpRequest) -> HttpResponse:
             overdue=form.cleaned_data["overdue"],
             region=form.cleaned_data["region"] or None,
         )
-    error = ""
-    try:
-        findings = selectors.finding_list(actor=actor, filters=filters)
-    except (ValidationFailed, NotFoundError) as failure:
-        error = failure.summary
-        findings = selectors.finding_list(actor=actor)
+    findings, error = filtered_list(selectors.finding_list, actor=actor, filters=filters)
     page = Paginator(findings, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     context = {
@@ -396,13 +350,9 @@ def _is_overdue(finding: CafeFinding, today: Any) -> bool:
 
 
 def _finding_page(
-    request: HttpRequest,
-    actor: Actor,
-    finding: CafeFinding,
-    *,
-    follow_up_form: FollowUpForm | None = None,
-    close_form: FindingCloseForm | None = None,
+    request: HttpRequest, actor: Actor, finding: CafeFinding, *, posted: forms.Form | None = None
 ) -> HttpResponse:
+    """A finding with its two forms; the one `posted` (refused) is shown again with its errors."""
     context = {
         "finding": finding,
         "inspection": finding.inspection,
@@ -410,8 +360,8 @@ def _finding_page(
         "problems": problem_labels(finding.problems),
         "is_overdue": _is_overdue(finding, timezone.localdate()),
         "may_manage": actor.has(Permission.CAFE_MANAGE),
-        "follow_up_form": follow_up_form or FollowUpForm(),
-        "close_form": close_form or FindingCloseForm(),
+        "follow_up_form": posted if isinstance(posted, FollowUpForm) else FollowUpForm(),
+        "close_form": posted if isinstance(posted, FindingCloseForm) else FindingCloseForm(),
     }
     return render(request, "cafes/finding_detail.html", context)
 
@@ -427,45 +377,43 @@ def _finding_url(finding: CafeFinding) -> str:
     return reverse("cafes:finding_detail", args=[finding.pk])
 
 
+def _finding_post(
+    request: HttpRequest,
+    finding_id: int,
+    form: forms.Form,
+    service: Callable[..., CafeFinding],
+    *,
+    success: str,
+) -> HttpResponse:
+    """A form posted from a finding's page, saved by `service` (given the form's data: its fields are
+    named like the service's arguments); back to the finding, or its page again with the refusal."""
+    actor = request_actor(request)
+    finding = selectors.finding_get(actor=actor, finding_id=finding_id)
+    return form_submit(
+        request,
+        form,
+        lambda data: service(actor=actor, finding_id=finding.pk, request=request, **data),
+        success=success,
+        then=_finding_url,
+        refusals=(ValidationFailed, ConflictError),
+    ) or _finding_page(request, actor, finding, posted=form)
+
+
 @require_POST
 @permission_required(Permission.CAFE_MANAGE)
 def finding_follow_up_page(request: HttpRequest, finding_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    finding = selectors.finding_get(actor=actor, finding_id=finding_id)
-    form = FollowUpForm(request.POST)
-    return _submit(
+    return _finding_post(
         request,
-        form,
-        lambda: services.finding_follow_up(
-            actor=actor,
-            finding_id=finding.pk,
-            note=form.cleaned_data["note"],
-            deadline=form.cleaned_data["deadline"],
-            request=request,
-        ),
+        finding_id,
+        FollowUpForm(request.POST),
+        services.finding_follow_up,
         success=_("已记录跟进情况。"),
-        then=_finding_url,
-        refusals=(ValidationFailed, ConflictError),
-    ) or _finding_page(request, actor, finding, follow_up_form=form)
+    )
 
 
 @require_POST
 @permission_required(Permission.CAFE_MANAGE)
 def finding_close_page(request: HttpRequest, finding_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    finding = selectors.finding_get(actor=actor, finding_id=finding_id)
-    form = FindingCloseForm(request.POST)
-    return _submit(
-        request,
-        form,
-        lambda: services.finding_close(
-            actor=actor,
-            finding_id=finding.pk,
-            outcome=form.cleaned_data["outcome"],
-            note=form.cleaned_data["note"],
-            request=request,
-        ),
-        success=_("已办结。"),
-        then=_finding_url,
-        refusals=(ValidationFailed, ConflictError),
-    ) or _finding_page(request, actor, finding, close_form=form)
+    return _finding_post(
+        request, finding_id, FindingCloseForm(request.POST), services.finding_close, success=_("已办结。")
+    )

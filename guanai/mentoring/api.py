@@ -237,6 +237,12 @@ def _summary(case: MentoringCase, actor: Actor) -> CaseSummaryOut:
     )
 
 
+def _opened(case: MentoringCase) -> CaseOpenedOut:
+    return CaseOpenedOut(
+        id=case.pk, reference=case.reference, region_code=case.region_id, officer=_person(case.officer)
+    )
+
+
 def _goal(goal: CaseGoal) -> GoalOut:
     return GoalOut(id=goal.pk, description=goal.description, status=goal.status, due_on=goal.due_on)  # type: ignore[arg-type]
 
@@ -304,6 +310,7 @@ def _detail(case: MentoringCase, actor: Actor) -> CaseDetailOut:
 
 
 # --- Operations ----------------------------------------------------------------------------------------
+# Each input schema's fields are named like its service's arguments, which take `**payload.model_dump()`.
 
 
 @router.get(
@@ -328,19 +335,8 @@ def mentoring_cases_list(request: HttpRequest, filters: Query[CaseFilter]) -> Ca
 )
 @requires(Permission.MENTORING_MANAGE)
 def mentoring_cases_open(request: HttpRequest, payload: CaseOpenIn) -> Status[CaseOpenedOut]:
-    case = case_open(
-        actor=request_actor(request),
-        id_number=payload.id_number,
-        officer_id=payload.officer_id,
-        mentor_ids=payload.mentor_ids,
-        request=request,
-    )
-    return Status(
-        201,
-        CaseOpenedOut(
-            id=case.pk, reference=case.reference, region_code=case.region_id, officer=_person(case.officer)
-        ),
-    )
+    case = case_open(actor=request_actor(request), request=request, **payload.model_dump())
+    return Status(201, _opened(case))
 
 
 @router.post(
@@ -351,15 +347,8 @@ def mentoring_cases_open(request: HttpRequest, payload: CaseOpenIn) -> Status[Ca
 )
 @requires(Permission.MENTORING_MANAGE)
 def mentoring_cases_change_officer(request: HttpRequest, payload: OfficerChangeIn) -> CaseOpenedOut:
-    case = case_officer_change(
-        actor=request_actor(request),
-        reference=payload.reference,
-        officer_id=payload.officer_id,
-        request=request,
-    )
-    return CaseOpenedOut(
-        id=case.pk, reference=case.reference, region_code=case.region_id, officer=_person(case.officer)
-    )
+    case = case_officer_change(actor=request_actor(request), request=request, **payload.model_dump())
+    return _opened(case)
 
 
 @router.post(
@@ -370,13 +359,7 @@ def mentoring_cases_change_officer(request: HttpRequest, payload: OfficerChangeI
 )
 @requires(Permission.MENTORING_BREAK_GLASS)
 def mentoring_cases_access_grant(request: HttpRequest, payload: AccessGrantIn) -> Status[AccessGrantOut]:
-    grant = access_grant_request(
-        actor=request_actor(request),
-        reference=payload.reference,
-        reason_code=payload.reason_code,
-        reason_text=payload.reason_text,
-        request=request,
-    )
+    grant = access_grant_request(actor=request_actor(request), request=request, **payload.model_dump())
     return Status(201, _grant(grant))
 
 
@@ -424,11 +407,7 @@ def mentoring_cases_reviews(request: HttpRequest, case_id: int) -> list[ReviewOu
 @requires(Permission.SIGNED_IN)
 def mentoring_cases_review_record(request: HttpRequest, case_id: int, payload: ReviewIn) -> Status[ReviewOut]:
     review = review_record(
-        actor=request_actor(request),
-        case_id=case_id,
-        month=payload.month,
-        progress_note=payload.progress_note,
-        request=request,
+        actor=request_actor(request), case_id=case_id, request=request, **payload.model_dump()
     )
     return Status(201, _review(review))
 
@@ -441,13 +420,7 @@ def mentoring_cases_review_record(request: HttpRequest, case_id: int, payload: R
 )
 @requires(Permission.SIGNED_IN)
 def mentoring_cases_goal_add(request: HttpRequest, case_id: int, payload: GoalIn) -> Status[GoalOut]:
-    goal = goal_add(
-        actor=request_actor(request),
-        case_id=case_id,
-        description=payload.description,
-        due_on=payload.due_on,
-        request=request,
-    )
+    goal = goal_add(actor=request_actor(request), case_id=case_id, request=request, **payload.model_dump())
     return Status(201, _goal(goal))
 
 
@@ -462,7 +435,11 @@ def mentoring_cases_goal_update(
     request: HttpRequest, case_id: int, goal_id: int, payload: GoalPatch
 ) -> GoalOut:
     goal = goal_update(
-        actor=request_actor(request), case_id=case_id, goal_id=goal_id, status=payload.status, request=request
+        actor=request_actor(request),
+        case_id=case_id,
+        goal_id=goal_id,
+        request=request,
+        **payload.model_dump(),
     )
     return _goal(goal)
 
@@ -476,7 +453,7 @@ def mentoring_cases_goal_update(
 @requires(Permission.SIGNED_IN)
 def mentoring_cases_mentor_assign(request: HttpRequest, case_id: int, payload: MentorIn) -> Status[MentorOut]:
     mentor = mentor_assign(
-        actor=request_actor(request), case_id=case_id, volunteer_id=payload.volunteer_id, request=request
+        actor=request_actor(request), case_id=case_id, request=request, **payload.model_dump()
     )
     return Status(201, _mentor(mentor))
 
@@ -506,16 +483,7 @@ def mentoring_cases_correction_update(
     request: HttpRequest, case_id: int, payload: CorrectionIn
 ) -> CaseDetailOut:
     actor = request_actor(request)
-    correction_update(
-        actor=actor,
-        case_id=case_id,
-        version=payload.version,
-        agency=payload.agency,
-        officer_name=payload.officer_name,
-        starts_on=payload.starts_on,
-        ends_on=payload.ends_on,
-        request=request,
-    )
+    correction_update(actor=actor, case_id=case_id, request=request, **payload.model_dump())
     return _detail(case_get(actor=actor, case_id=case_id), actor)
 
 
@@ -528,12 +496,5 @@ def mentoring_cases_correction_update(
 @requires(Permission.SIGNED_IN)
 def mentoring_cases_close(request: HttpRequest, case_id: int, payload: CloseIn) -> CaseDetailOut:
     actor = request_actor(request)
-    case_close(
-        actor=actor,
-        case_id=case_id,
-        version=payload.version,
-        outcome=payload.outcome,
-        note=payload.note,
-        request=request,
-    )
+    case_close(actor=actor, case_id=case_id, request=request, **payload.model_dump())
     return _detail(case_get(actor=actor, case_id=case_id), actor)

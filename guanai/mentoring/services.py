@@ -149,6 +149,18 @@ def sealed_minor_find(*, actor: Actor, id_number: str, lock: bool = False) -> Mi
     return minor
 
 
+def _officer_notify(case: MentoringCase, *, title: str, body: str) -> None:
+    """Tell the case's (new) officer, with a link to the case: once per case and officer."""
+    notify(
+        users=[case.officer],
+        kind=Notification.Kind.NOTICE,
+        title=title,
+        body=body,
+        link=_case_link(case),
+        topic=f"mentoring_case_officer:{case.pk}:{case.officer_id}",
+    )
+
+
 def _check_officer(officer_id: int | None, county_code: str) -> int:
     if officer_id is None or not is_officer_of_county(user_id=officer_id, county_code=county_code):
         raise ValidationFailed(
@@ -183,13 +195,10 @@ def case_open(
         opened_by=actor.user,
     )
     mentors = [_mentor_add(actor, case, volunteer_id, today) for volunteer_id in dict.fromkeys(mentor_ids)]
-    notify(
-        users=[case.officer],
-        kind=Notification.Kind.NOTICE,
+    _officer_notify(
+        case,
         title=_("您承办的帮教案件 %(reference)s 已立案") % {"reference": case.reference},
         body=_("请制定帮教计划并按月记录评估。案件信息依法封存，请勿外传。"),
-        link=_case_link(case),
-        topic=f"mentoring_case_officer:{case.pk}:{officer_id}",
     )
     audit.record(
         actor=actor,
@@ -224,13 +233,10 @@ def case_officer_change(
     case.version += 1
     case.save(update_fields=["officer", "version", "updated_at"])
     case.refresh_from_db(fields=["officer"])
-    notify(
-        users=[case.officer],
-        kind=Notification.Kind.NOTICE,
+    _officer_notify(
+        case,
         title=_("您已成为帮教案件 %(reference)s 的承办人") % {"reference": case.reference},
         body=_("案件信息依法封存，请勿外传。"),
-        link=_case_link(case),
-        topic=f"mentoring_case_officer:{case.pk}:{officer_id}",
     )
     notify(
         users=[former],
@@ -297,6 +303,13 @@ def _mentor_add(actor: Actor, case: MentoringCase, volunteer_id: int, today: dat
     return mentor
 
 
+def _mentor_end(mentor: CaseMentor, today: datetime.date) -> None:
+    """The assignment ends today (or on its first day, for one that starts later): the volunteer no
+    longer sees the case."""
+    mentor.ended_on = max(today, mentor.started_on)
+    mentor.save(update_fields=["ended_on"])
+
+
 @transaction.atomic
 def mentor_assign(
     *, actor: Actor, case_id: int, volunteer_id: int, request: HttpRequest | None = None
@@ -325,8 +338,7 @@ def mentor_unassign(
         raise NotFoundError()
     if not mentor.is_current:
         raise ConflictError(_("该帮教人已解除"))
-    mentor.ended_on = max(timezone.localdate(), mentor.started_on)
-    mentor.save(update_fields=["ended_on"])
+    _mentor_end(mentor, timezone.localdate())
     audit.record(
         actor=actor,
         action="mentoring.mentor_removed",
@@ -528,8 +540,7 @@ def case_close(
     today = timezone.localdate()
     ended = CaseMentor.objects.filter(case=case, ended_on__isnull=True)
     for mentor in ended.select_for_update():
-        mentor.ended_on = max(today, mentor.started_on)
-        mentor.save(update_fields=["ended_on"])
+        _mentor_end(mentor, today)
     case.state, case.outcome, case.outcome_note = CaseState.CLOSED, outcome, text
     case.closed_at, case.closed_by = timezone.now(), actor.user
     case.version += 1

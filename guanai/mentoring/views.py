@@ -7,8 +7,10 @@ and a case the actor may not see answers 404 before anything else is read or wri
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -61,7 +63,7 @@ from guanai.mentoring.services import (
     mentor_unassign,
     review_record,
 )
-from guanai.web.forms import put_errors
+from guanai.web.views_support import form_submit
 
 PAGE_SIZE = 50
 # Mistakes a person can correct on the case's page: shown as a message above the case. A refusal (not the
@@ -123,35 +125,28 @@ def case_open_page(request: HttpRequest) -> HttpResponse:
         officers=officer_choices(actor=actor),
         mentors=mentor_candidates(county_code=actor.region_code) if at_county and actor.region_code else [],
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            case = case_open(
-                actor=actor,
-                id_number=form.cleaned_data["id_number"],
-                officer_id=form.cleaned_data["officer_id"],
-                mentor_ids=form.cleaned_data.get("mentor_ids", []),
-                request=request,
-            )
-        except DomainError as failure:
-            put_errors(form, failure)
-        else:
-            return _after_opening(request, actor, case)
-    return render(request, "mentoring/open.html", {"form": form})
-
-
-def _after_opening(request: HttpRequest, actor: Actor, case: MentoringCase) -> HttpResponse:
-    if actor.user is not None and case.officer_id == actor.user.pk:
-        messages.success(request, _("已立案，案件编号 %(reference)s。") % {"reference": case.reference})
-        return HttpResponseRedirect(_detail_url(case.pk))
-    messages.success(
+    return form_submit(
         request,
-        _(
-            "已立案，案件编号 %(reference)s，已通知承办人。案件依法封存，仅承办人和帮教人可以查看；"
-            "请将编号告知承办人。"
-        )
-        % {"reference": case.reference},
-    )
-    return HttpResponseRedirect(reverse("mentoring:mine"))
+        form,
+        lambda data: case_open(actor=actor, request=request, **data),
+        success=lambda case: _opened_message(actor, case),
+        then=lambda case: _detail_url(case.pk) if _is_officer(actor, case) else reverse("mentoring:mine"),
+        refusals=(DomainError,),
+    ) or render(request, "mentoring/open.html", {"form": form})
+
+
+def _is_officer(actor: Actor, case: MentoringCase) -> bool:
+    return actor.user is not None and case.officer_id == actor.user.pk
+
+
+def _opened_message(actor: Actor, case: MentoringCase) -> str:
+    """The officer who opened their own case goes on to it; anyone else does not see it, and is told so."""
+    if _is_officer(actor, case):
+        return _("已立案，案件编号 %(reference)s。") % {"reference": case.reference}
+    return _(
+        "已立案，案件编号 %(reference)s，已通知承办人。案件依法封存，仅承办人和帮教人可以查看；"
+        "请将编号告知承办人。"
+    ) % {"reference": case.reference}
 
 
 @require_http_methods(["GET", "POST"])
@@ -159,24 +154,17 @@ def _after_opening(request: HttpRequest, actor: Actor, case: MentoringCase) -> H
 def case_officer_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = OfficerChangeForm(request.POST or None, officers=officer_choices(actor=actor))
-    if request.method == "POST" and form.is_valid():
-        try:
-            case = case_officer_change(
-                actor=actor,
-                reference=form.cleaned_data["reference"],
-                officer_id=form.cleaned_data["officer_id"],
-                request=request,
-            )
-        except DomainError as failure:
-            put_errors(form, failure)
-        else:
-            messages.success(
-                request,
-                _("案件 %(reference)s 的承办人已变更为 %(officer)s，已通知新旧承办人。")
-                % {"reference": case.reference, "officer": case.officer},
-            )
-            return HttpResponseRedirect(reverse("mentoring:mine"))
-    return render(request, "mentoring/officer.html", {"form": form})
+    return form_submit(
+        request,
+        form,
+        lambda data: case_officer_change(actor=actor, request=request, **data),
+        success=lambda case: (
+            _("案件 %(reference)s 的承办人已变更为 %(officer)s，已通知新旧承办人。")
+            % {"reference": case.reference, "officer": case.officer}
+        ),
+        then=reverse("mentoring:mine"),
+        refusals=(DomainError,),
+    ) or render(request, "mentoring/officer.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,25 +172,24 @@ def case_officer_page(request: HttpRequest) -> HttpResponse:
 def break_glass_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            grant = access_grant_request(
-                actor=actor,
-                reference=form.cleaned_data["reference"],
-                reason_code=form.cleaned_data["reason_code"],
-                reason_text=form.cleaned_data["reason_text"],
-                request=request,
-            )
-        except DomainError as failure:
-            put_errors(form, failure)
-        else:
-            messages.success(
-                request,
-                _("已获得查阅授权，至 %(until)s 结束；本次查阅已通知案件承办人并记入审计日志。")
-                % {"until": date_format(timezone.localtime(grant.expires_at), "Y年n月j日 H:i")},
-            )
-            return HttpResponseRedirect(_detail_url(grant.case_id))
-    return render(request, "mentoring/break_glass.html", {"form": form, "hours": GRANT_HOURS})
+    return form_submit(
+        request,
+        form,
+        # Everything but the "confirmed" tick, which only the form checks.
+        lambda data: access_grant_request(
+            actor=actor,
+            reference=data["reference"],
+            reason_code=data["reason_code"],
+            reason_text=data["reason_text"],
+            request=request,
+        ),
+        success=lambda grant: (
+            _("已获得查阅授权，至 %(until)s 结束；本次查阅已通知案件承办人并记入审计日志。")
+            % {"until": date_format(timezone.localtime(grant.expires_at), "Y年n月j日 H:i")}
+        ),
+        then=lambda grant: _detail_url(grant.case_id),
+        refusals=(DomainError,),
+    ) or render(request, "mentoring/break_glass.html", {"form": form, "hours": GRANT_HOURS})
 
 
 @require_POST
@@ -271,9 +258,16 @@ def case_detail_page(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "mentoring/detail.html", context)
 
 
-def _case_post(request: HttpRequest, case_id: int, form: Any, write: Any, success: str) -> HttpResponse:
+def _case_post(
+    request: HttpRequest,
+    case_id: int,
+    form: forms.Form | _NoFields,
+    write: Callable[[Actor, dict[str, Any]], object],
+    success: str,
+) -> HttpResponse:
     """A form posted from the case's page: 404 first when the case is not the actor's to see, then the
-    form, then the service; back to the case with what happened."""
+    form, then the service (`write`, given the actor and the form's data, named like the service's
+    arguments); back to the case with what happened."""
     actor = request_actor(request)
     case_get(actor=actor, case_id=case_id)
     if not form.is_valid():
@@ -295,13 +289,7 @@ def review_add_page(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         ReviewForm(request.POST),
-        lambda actor, data: review_record(
-            actor=actor,
-            case_id=case_id,
-            month=data["month"],
-            progress_note=data["progress_note"],
-            request=request,
-        ),
+        lambda actor, data: review_record(actor=actor, case_id=case_id, request=request, **data),
         _("已记录月度评估。"),
     )
 
@@ -313,13 +301,7 @@ def goal_add_page(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         GoalForm(request.POST),
-        lambda actor, data: goal_add(
-            actor=actor,
-            case_id=case_id,
-            description=data["description"],
-            due_on=data["due_on"],
-            request=request,
-        ),
+        lambda actor, data: goal_add(actor=actor, case_id=case_id, request=request, **data),
         _("已添加帮教目标。"),
     )
 
@@ -332,7 +314,7 @@ def goal_update_page(request: HttpRequest, case_id: int, goal_id: int) -> HttpRe
         case_id,
         GoalStatusForm(request.POST, prefix=f"goal-{goal_id}"),
         lambda actor, data: goal_update(
-            actor=actor, case_id=case_id, goal_id=goal_id, status=data["status"], request=request
+            actor=actor, case_id=case_id, goal_id=goal_id, request=request, **data
         ),
         _("已更新目标进展。"),
     )
@@ -347,9 +329,7 @@ def mentor_add_page(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         MentorForm(request.POST, candidates=mentor_candidates(county_code=case.region_id)),
-        lambda actor, data: mentor_assign(
-            actor=actor, case_id=case_id, volunteer_id=data["volunteer_id"], request=request
-        ),
+        lambda actor, data: mentor_assign(actor=actor, case_id=case_id, request=request, **data),
         _("已指派帮教人，并已通知本人。"),
     )
 
@@ -375,16 +355,7 @@ def correction_page(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         CorrectionForm(request.POST),
-        lambda actor, data: correction_update(
-            actor=actor,
-            case_id=case_id,
-            version=data["version"],
-            agency=data["agency"],
-            officer_name=data["officer_name"],
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            request=request,
-        ),
+        lambda actor, data: correction_update(actor=actor, case_id=case_id, request=request, **data),
         _("已保存社区矫正信息。"),
     )
 
@@ -396,14 +367,7 @@ def close_page(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         CloseForm(request.POST),
-        lambda actor, data: case_close(
-            actor=actor,
-            case_id=case_id,
-            version=data["version"],
-            outcome=data["outcome"],
-            note=data["note"],
-            request=request,
-        ),
+        lambda actor, data: case_close(actor=actor, case_id=case_id, request=request, **data),
         _("已结案，帮教人的指派随之解除。"),
     )
 

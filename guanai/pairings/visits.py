@@ -15,10 +15,7 @@ public roots; it is served only through a permission-checked page.
 from __future__ import annotations
 
 import datetime
-import io
 import logging
-import secrets
-import warnings
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -30,10 +27,10 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from guanai import audit
-from guanai.core import region_codes
+from guanai.core import photos, region_codes
 from guanai.core.access import Actor, Permission, Role
 from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from guanai.core.region_codes import PREFIX_LENGTH, RegionLevel
@@ -59,10 +56,14 @@ NOTE_MAX_LENGTH = 2000
 DEFAULT_REPORT_DEADLINE_HOURS = 24
 
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
-PHOTO_MAX_PIXELS = 50_000_000  # a 50-megapixel camera; larger is refused before it is decoded
-PHOTO_LONGEST_SIDE = 2560  # enough to see a room or a document; keeps the private store small
-PHOTO_FORMATS = frozenset({"JPEG", "MPO", "PNG"})  # MPO: the JPEG of some phone cameras
 PHOTO_SUBDIRECTORY = "visits"
+PHOTO_RULES = photos.PhotoRules(
+    max_bytes=PHOTO_MAX_BYTES,
+    decoders=("JPEG", "PNG"),
+    not_a_photo=gettext_lazy("请上传 JPG 或 PNG 格式的照片"),
+    too_large=gettext_lazy("照片不能超过 8 MB"),
+    too_many_pixels=gettext_lazy("照片像素过大，请用手机相机直接拍摄的照片"),
+)
 
 
 def _require(actor: Actor, permission: Permission) -> None:
@@ -519,108 +520,33 @@ def report_close(
 # --- Photos --------------------------------------------------------------------------------------------
 
 
-def _bad_photo(message: str | None = None) -> ValidationFailed:
-    return ValidationFailed(fields={"photo": [message or _("请上传 JPG 或 PNG 格式的照片")]})
-
-
-def _flattened(image: Any) -> Any:
-    """The image as RGB; transparency becomes white."""
-    from PIL import Image
-
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        with_alpha = image.convert("RGBA")
-        background = Image.new("RGB", with_alpha.size, (255, 255, 255))
-        background.paste(with_alpha, mask=with_alpha.getchannel("A"))
-        return background
-    return image.convert("RGB")
-
-
 def clean_photo(upload: Any) -> bytes:
     """The uploaded photo as a fresh JPEG made from its pixels alone: turned upright as the camera meant,
-    scaled down to PHOTO_LONGEST_SIDE, with no EXIF (GPS position, camera, time), XMP, ICC or comment
-    carried over. Anything but a readable JPEG or PNG of at most PHOTO_MAX_BYTES is refused."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    size = getattr(upload, "size", None)
-    if size is not None and size > PHOTO_MAX_BYTES:
-        raise _bad_photo(_("照片不能超过 8 MB"))
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(PHOTO_MAX_BYTES + 1) if hasattr(upload, "read") else bytes(upload)
-    if len(data) > PHOTO_MAX_BYTES:
-        raise _bad_photo(_("照片不能超过 8 MB"))
-    if not data:
-        raise _bad_photo()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                if probe.format not in PHOTO_FORMATS:
-                    raise _bad_photo()
-                width, height = probe.size
-                if width * height > PHOTO_MAX_PIXELS:
-                    raise _bad_photo(_("照片像素过大，请用手机相机直接拍摄的照片"))
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                upright = ImageOps.exif_transpose(image) or image
-                rgb = _flattened(upright)
-    except ValidationFailed:
-        raise
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        SyntaxError,
-        ValueError,
-        EOFError,
-    ) as error:
-        raise _bad_photo() from error
-    rgb.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
-    # A new image from the raw pixels: nothing of the upload's metadata can come along.
-    clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
-    output = io.BytesIO()
-    clean.save(output, format="JPEG", quality=85, optimize=True)
-    return output.getvalue()
+    scaled down, with no EXIF (GPS position, camera, time), XMP, ICC or comment carried over. Anything but
+    a readable JPEG or PNG of at most PHOTO_MAX_BYTES is refused (`guanai.core.photos`)."""
+    return photos.photo_clean(upload, rules=PHOTO_RULES, field_name="photo").data
 
 
 def photo_directory() -> Path:
     """Where visit photos are kept: beside the roster uploads under the private media root (never served
     by the web server; see `visit_photo_path`)."""
-    directory = Path(settings.MEDIA_ROOT) / PHOTO_SUBDIRECTORY
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return photos.private_directory(PHOTO_SUBDIRECTORY)
 
 
 def store_photo(content: bytes) -> str:
-    """Write a cleaned photo under a random name; returns the name relative to the private media root."""
+    """Write a cleaned photo under a random name, in a folder of the month; returns the name relative to
+    the private media root."""
     month = timezone.localdate()
-    directory = photo_directory() / f"{month:%Y}" / f"{month:%m}"
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.jpg"
-    path = directory / name
-    with open(path, "xb") as stored:
-        stored.write(content)
-    path.chmod(0o600)
-    return f"{PHOTO_SUBDIRECTORY}/{month:%Y}/{month:%m}/{name}"
+    return photos.photo_store(content, folder=f"{PHOTO_SUBDIRECTORY}/{month:%Y}/{month:%m}")
 
 
 def _photo_file(name: str) -> Path | None:
     """The file of a stored photo name, refusing any name that would lead outside the photo directory."""
-    if not name:
-        return None
-    directory = photo_directory().resolve()
-    path = (Path(settings.MEDIA_ROOT) / name).resolve()
-    if not path.is_relative_to(directory) or path.suffix != ".jpg":
-        return None
-    return path
+    return photos.photo_file(name, folder=PHOTO_SUBDIRECTORY)
 
 
 def _photo_delete(name: str) -> None:
-    path = _photo_file(name)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    photos.photo_delete(name, folder=PHOTO_SUBDIRECTORY)
 
 
 @transaction.atomic

@@ -31,7 +31,6 @@ from guanai.committees.selectors import committee_list
 from guanai.core.access import Actor, Permission, permission_required, request_actor
 from guanai.core.errors import (
     ConflictError,
-    DomainError,
     NotFoundError,
     ValidationFailed,
 )
@@ -100,6 +99,7 @@ from guanai.volunteers.vocabulary import (
     star_thresholds,
 )
 from guanai.web.forms import bit_list, put_errors, region_filter_choices, village_choices
+from guanai.web.views_support import form_submit
 
 PAGE_SIZE = 50
 # The newest records of service shown on a volunteer's page; the totals count every record.
@@ -192,30 +192,6 @@ def _detail(volunteer_id: int) -> HttpResponseRedirect:
 
 def _team_url(team_id: int) -> str:
     return reverse("volunteers:team_detail", args=[team_id])
-
-
-def _submit(
-    request: HttpRequest,
-    form: forms.Form,
-    save: Callable[[dict[str, Any]], Any],
-    *,
-    success: str,
-    then: str | Callable[[Any], str],
-    refusals: tuple[type[DomainError], ...] = (ValidationFailed,),
-) -> HttpResponseRedirect | None:
-    """A posted form saved: `save` called with the valid form's data, then a success message and a
-    redirect to `then` (or to `then(saved)`, what `save` returned). None when there is nothing to save
-    (not a POST, or a form with errors) or when the service refused (one of `refusals`): its errors are
-    then on the form's fields, and the page shows the form again: `_submit(...) or <the page>`."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        saved = save(form.cleaned_data)
-    except refusals as error:
-        put_errors(form, error)
-        return None
-    messages.success(request, success)
-    return HttpResponseRedirect(then(saved) if callable(then) else then)
 
 
 # --- Finding volunteers ---------------------------------------------------------------------------
@@ -481,7 +457,7 @@ def volunteer_status_page(request: HttpRequest, volunteer_id: int) -> HttpRespon
     intro = _("当前状态：%(status)s") % {"status": volunteer.get_status_display()}
     if not statuses:
         intro += _("。该状态不能再变更。")
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: volunteer_set_status(actor=actor, volunteer_id=volunteer.pk, request=request, **data),
@@ -516,7 +492,7 @@ def _record_addition_page(request: HttpRequest, volunteer_id: int, addition: Rec
     actor = request_actor(request)
     volunteer = volunteer_get(actor=actor, volunteer_id=volunteer_id)
     form = addition.form(_posted(request))
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: addition.save(actor=actor, volunteer_id=volunteer.pk, request=request, **data),
@@ -665,7 +641,7 @@ def hours_correct_page(request: HttpRequest, volunteer_id: int, record_id: int) 
     if record is None:
         raise NotFoundError()
     form = HoursCorrectForm(_posted(request), initial={"hours": record.hours, "served_on": record.served_on})
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: hours_correct(actor=actor, record_id=record.pk, request=request, **data),
@@ -711,7 +687,7 @@ def team_create_page(request: HttpRequest) -> HttpResponse:
     # A province has tens of thousands of committees: the page narrows them to a region first.
     choices = list(committees.values_list("pk", "name")[: COMMITTEE_SELECT_LIMIT + 1])
     form = TeamForm(_posted(request), committees=choices[:COMMITTEE_SELECT_LIMIT])
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: team_create(actor=actor, request=request, **data),
@@ -771,7 +747,7 @@ def team_member_add_page(request: HttpRequest, team_id: int) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:50]
     candidates = _member_candidates(actor, team, search)
     form = TeamMemberForm(_posted(request), candidates=candidates)
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: team_member_add(actor=actor, team_id=team.pk, request=request, **data),
@@ -808,7 +784,7 @@ def team_activity_page(request: HttpRequest, team_id: int) -> HttpResponse:
     team = team_get(actor=actor, team_id=team_id)
     members = [(membership.volunteer_id, membership.volunteer.name) for membership in team.memberships.all()]
     form = TeamActivityForm(_posted(request), members=members)
-    return _submit(
+    return form_submit(
         request,
         form,
         lambda data: team_activity_record(

@@ -3,57 +3,28 @@ conflicts; masking; the authorization matrix of every operation."""
 
 from __future__ import annotations
 
-import datetime
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from guanai.accounts.services import role_assign, user_create
-from guanai.core.access import Role
-from guanai.core.testing import Check, assert_authorization_matrix, count_queries, verified_client
+from guanai.core.testing import Check, assert_authorization_matrix, count_queries
 from guanai.minors.models import Consent
 from guanai.pairings.models import ConflictDeclaration, Pairing, ProposalRun, ProposedPair
 from guanai.pairings.services import pairing_create, proposal_run_create
 from guanai.pairings.tests.pairing_world import (
-    NOW,
     TODAY,
     TOWNSHIP_A,
     World,
     actor,
-    build_world,
     child,
     elder,
     paired_count,
 )
 from guanai.pairings.vocabulary import PairingState
-from guanai.regions.models import Region
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def today(time_machine: Any) -> None:
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def world(regions: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def liaison(personas: dict[str, Any]) -> Client:
-    """A village liaison of 富城村: sees pairings (PAIRING_VIEW), names masked, manages none."""
-    user = user_create(username="p-liaison", password=None, display_name="liaison")
-    role_assign(
-        user=user,
-        role=Role.VILLAGE_LIAISON,
-        region=Region.objects.get(code="330127100219"),
-        valid_from=datetime.date(2020, 1, 1),
-    )
-    return verified_client(user)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def post(client: Client, path: str, data: Any = None) -> Any:

@@ -4,44 +4,18 @@ conflict; and who may open what."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from guanai.accounts.services import role_assign, user_create
-from guanai.core.access import Role
-from guanai.core.testing import Check, assert_authorization_matrix, count_queries, verified_client
+from guanai.core.testing import Check, assert_authorization_matrix, count_queries
 from guanai.pairings.models import ConflictDeclaration, Pairing, ProposalRun, ProposedPair
 from guanai.pairings.services import pairing_close, pairing_create, proposal_run_create
-from guanai.pairings.tests.pairing_world import NOW, TODAY, World, actor, build_world, child, elder
+from guanai.pairings.tests.pairing_world import TODAY, World, actor, child, elder
 from guanai.pairings.vocabulary import CloseReason, PairingState
-from guanai.regions.models import Region
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def today(time_machine: Any) -> None:
-    time_machine.move_to(NOW, tick=False)
-
-
-@pytest.fixture
-def world(regions: None) -> World:
-    return build_world()
-
-
-@pytest.fixture
-def liaison(personas: dict[str, Any]) -> Client:
-    user = user_create(username="p-liaison", password=None, display_name="liaison")
-    role_assign(
-        user=user,
-        role=Role.VILLAGE_LIAISON,
-        region=Region.objects.get(code="330127100219"),
-        valid_from=datetime.date(2020, 1, 1),
-    )
-    return verified_client(user)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def text(response: Any) -> str:

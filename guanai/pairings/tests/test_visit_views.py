@@ -20,33 +20,21 @@ from guanai.pairings.tests.factories import (
     MandatoryReportFactory,
     PairingFactory,
     VisitWorld,
-    build_visit_world,
     jpeg_with_gps,
 )
 from guanai.pairings.visits import visit_record
 from guanai.pairings.vocabulary import ReportOutcome, ReportState
 from guanai.volunteers.models import ServiceHours
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock", "private_media")]
 
 TODAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 DAY = TODAY.date()
 
 
-@pytest.fixture(autouse=True)
-def frozen(time_machine: Any) -> None:
-    time_machine.move_to(TODAY, tick=False)
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return Path(settings.MEDIA_ROOT)
-
-
 @pytest.fixture
-def world(personas: dict[str, Any]) -> VisitWorld:
-    return build_visit_world(personas)
+def world(visit_world: VisitWorld) -> VisitWorld:
+    return visit_world
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from guanai.pairings.tests.factories import (
     CAMERA,
     MandatoryReportFactory,
     VisitWorld,
-    build_visit_world,
     gif_image,
     jpeg_with_gps,
     png_with_alpha,
@@ -46,26 +45,15 @@ from guanai.pairings.vocabulary import Condition, PairingState, ReportOutcome, R
 from guanai.regions.models import Region
 from guanai.volunteers.models import ServiceHours
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock", "private_media")]
 
 TODAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 DAY = TODAY.date()
 
 
-@pytest.fixture(autouse=True)
-def frozen(time_machine: Any) -> None:
-    time_machine.move_to(TODAY, tick=False)
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return Path(settings.MEDIA_ROOT)
-
-
 @pytest.fixture
-def world(personas: dict[str, Any]) -> VisitWorld:
-    return build_visit_world(personas)
+def world(visit_world: VisitWorld) -> VisitWorld:
+    return visit_world
 
 
 def actor(personas: dict[str, Any], name: str) -> Any:

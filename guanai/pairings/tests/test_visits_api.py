@@ -15,30 +15,19 @@ from django.test import Client
 from guanai.accounts.selectors import actor_for_user
 from guanai.core.testing import Check, assert_authorization_matrix, database_fingerprint, verified_client
 from guanai.pairings.models import MandatoryReport, Visit
-from guanai.pairings.tests.factories import VisitWorld, build_visit_world, jpeg_with_gps
+from guanai.pairings.tests.factories import VisitWorld, jpeg_with_gps
 from guanai.pairings.visits import visit_record
 from guanai.volunteers.models import ServiceHours
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock", "private_media")]
 
 TODAY = datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 DAY = TODAY.date()
 
 
-@pytest.fixture(autouse=True)
-def frozen(time_machine: Any) -> None:
-    time_machine.move_to(TODAY, tick=False)
-
-
-@pytest.fixture(autouse=True)
-def private_media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "private"
-    return Path(settings.MEDIA_ROOT)
-
-
 @pytest.fixture
-def world(personas: dict[str, Any]) -> VisitWorld:
-    return build_visit_world(personas)
+def world(visit_world: VisitWorld) -> VisitWorld:
+    return visit_world
 
 
 def payload(pairing_id: int, **values: Any) -> dict[str, Any]:
