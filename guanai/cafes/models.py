@@ -17,53 +17,15 @@ from guanai.cafes.vocabulary import (
     Problem,
 )
 from guanai.core import region_codes
-from guanai.core.access import Actor, Permission, RegionScoped, RegionScopedQuerySet
+from guanai.core.access import (
+    Actor,
+    Permission,
+    RegionScoped,
+    RegionScopedQuerySet,
+    cafe_inspector_scope_q,
+    cafe_staff_scope_q,
+)
 from guanai.core.crypto import EncryptedTextField
-from guanai.core.region_codes import RegionLevel
-from guanai.volunteers.models import Team
-from guanai.volunteers.vocabulary import Status as VolunteerStatus
-from guanai.volunteers.vocabulary import TeamKind
-
-
-def coverage_code(region_code: str) -> str:
-    """The region whose cafés a team or a staff member of `region_code` looks after. Cafés belong to a
-    township: a village (its committee, its liaison) looks after the cafés of its township."""
-    if region_codes.level_of(region_code) == RegionLevel.VILLAGE:
-        parent = region_codes.parent_code(region_code)
-        assert parent is not None
-        return parent
-    return region_code
-
-
-def staff_scope_q(actor: Actor, field_name: str) -> Q:
-    """Rows of cafés inside the region the actor's staff role looks after (`field_name`: the café's
-    township code)."""
-    if actor.region_code is None or not actor.has(Permission.CAFE_VIEW):
-        return Q(pk__in=[])
-    return region_codes.within_q(field_name, coverage_code(actor.region_code))
-
-
-def supervision_teams(actor: Actor) -> models.QuerySet[Team]:
-    """The café supervision teams (网吧义务监督员队) the signed-in volunteer currently serves in: an active
-    team, a membership not ended, and the volunteer 在岗."""
-    if actor.user is None or not actor.has(Permission.CAFE_INSPECT):
-        return Team.objects.none()
-    return Team.objects.filter(
-        kind=TeamKind.CAFE_SUPERVISORS,
-        is_active=True,
-        memberships__left_on__isnull=True,
-        memberships__volunteer__user=actor.user,
-        memberships__volunteer__status=VolunteerStatus.ACTIVE,
-    ).distinct()
-
-
-def inspector_scope_q(actor: Actor, field_name: str) -> Q:
-    """Rows of cafés that a team the actor inspects for covers."""
-    codes = {coverage_code(code) for code in supervision_teams(actor).values_list("region_id", flat=True)}
-    scope = Q(pk__in=[])
-    for code in sorted(codes):
-        scope |= region_codes.within_q(field_name, code)
-    return scope
 
 
 class InternetCafeQuerySet(RegionScopedQuerySet["InternetCafe"]):
@@ -71,9 +33,9 @@ class InternetCafeQuerySet(RegionScopedQuerySet["InternetCafe"]):
         """Staff see the cafés of their region (a village liaison: of their township); an inspector sees
         the cafés that their supervision teams cover; anyone else none."""
         if actor.has(Permission.CAFE_VIEW):
-            return self.filter(staff_scope_q(actor, "region_id"))
+            return self.filter(cafe_staff_scope_q(actor, "region_id"))
         if actor.has(Permission.CAFE_INSPECT):
-            return self.filter(inspector_scope_q(actor, "region_id"))
+            return self.filter(cafe_inspector_scope_q(actor, "region_id"))
         return self.none()
 
 
@@ -127,7 +89,7 @@ class CafeInspectionQuerySet(RegionScopedQuerySet["CafeInspection"]):
     def visible_to(self, actor: Actor) -> Self:
         """Staff see the inspections of the cafés of their region; an inspector those they took part in."""
         if actor.has(Permission.CAFE_VIEW):
-            return self.filter(staff_scope_q(actor, "cafe__region_id"))
+            return self.filter(cafe_staff_scope_q(actor, "cafe__region_id"))
         if actor.has(Permission.CAFE_INSPECT) and actor.user is not None:
             return self.filter(inspectors__user=actor.user).distinct()
         return self.none()
@@ -245,7 +207,7 @@ class CafeInspector(models.Model):
 class CafeInspectionPhotoQuerySet(RegionScopedQuerySet["CafeInspectionPhoto"]):
     def visible_to(self, actor: Actor) -> Self:
         """Photos are seen by staff of the café's region only (an inspector uploads but does not browse)."""
-        return self.filter(staff_scope_q(actor, "inspection__cafe__region_id"))
+        return self.filter(cafe_staff_scope_q(actor, "inspection__cafe__region_id"))
 
 
 class CafeInspectionPhoto(RegionScoped, models.Model):
@@ -276,7 +238,7 @@ class CafeInspectionPhoto(RegionScoped, models.Model):
 
 class CafeFindingQuerySet(RegionScopedQuerySet["CafeFinding"]):
     def visible_to(self, actor: Actor) -> Self:
-        return self.filter(staff_scope_q(actor, "cafe__region_id"))
+        return self.filter(cafe_staff_scope_q(actor, "cafe__region_id"))
 
 
 class CafeFinding(RegionScoped, models.Model):
@@ -337,6 +299,6 @@ class CafeFinding(RegionScoped, models.Model):
 
 def teams_covering_q(township_code: str, *, prefix: str = "") -> Q:
     """Teams whose area holds the café's township: a team of the township itself or of a village in it
-    (`coverage_code`), or of the county, city or province above it."""
+    (`access.cafe_coverage_code`), or of the county, city or province above it."""
     above = Q(**{f"{prefix}region_id__in": region_codes.ancestor_codes(township_code)})
     return above | region_codes.within_q(f"{prefix}region_id", township_code)

@@ -17,12 +17,10 @@ from guanai.cafes.models import (
     CafeInspection,
     CafeInspectionPhoto,
     InternetCafe,
-    coverage_code,
-    supervision_teams,
     teams_covering_q,
 )
 from guanai.cafes.vocabulary import INSPECTION_DUE_DAYS, FindingState
-from guanai.core import region_codes
+from guanai.core import access, region_codes
 from guanai.core.access import Actor, Permission, can_see_region
 from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from guanai.core.region_codes import RegionLevel
@@ -237,7 +235,7 @@ def cafe_counts(region_code: str, *, today: datetime.date | None = None) -> Cafe
     """Counts of the cafés inside a region (any level; a village counts its township's cafés), for the
     dashboards. The caller has checked that the reader may see the region."""
     today = today or timezone.localdate()
-    scope = coverage_code(region_codes.normalise_code(region_code))
+    scope = access.cafe_coverage_code(region_codes.normalise_code(region_code))
     cafes = InternetCafe.objects.filter(region_codes.within_q("region_id", scope))
     since = today - datetime.timedelta(days=INSPECTION_DUE_DAYS)
     year_start = today.replace(month=1, day=1)
@@ -322,7 +320,7 @@ def inspection_teams(*, actor: Actor, cafe: InternetCafe) -> list[Team]:
     if actor.has(Permission.CAFE_MANAGE):
         teams = Team.objects.filter(kind=TeamKind.CAFE_SUPERVISORS, is_active=True)
     else:
-        teams = supervision_teams(actor)
+        teams = access.cafe_supervision_teams(actor)
     return list(teams.filter(teams_covering_q(cafe.region_id)).order_by("region_id", "name", "id"))
 
 

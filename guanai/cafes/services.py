@@ -29,7 +29,6 @@ from guanai.cafes.models import (
     CafeInspectionPhoto,
     CafeInspector,
     InternetCafe,
-    supervision_teams,
     teams_covering_q,
 )
 from guanai.cafes.photos import (
@@ -49,7 +48,7 @@ from guanai.cafes.vocabulary import (
     Problem,
     follow_up_deadline,
 )
-from guanai.core import region_codes
+from guanai.core import access, region_codes
 from guanai.core.access import Actor, Permission, Role
 from guanai.core.errors import (
     ConflictError,
@@ -270,7 +269,7 @@ def _team_for(
     """The supervision team of the inspection: one covering the café, that the inspector serves in (or,
     for staff, any active one covering the café)."""
     candidates: QuerySet[Team] = (
-        supervision_teams(actor)
+        access.cafe_supervision_teams(actor)
         if as_inspector
         else Team.objects.filter(kind=TeamKind.CAFE_SUPERVISORS, is_active=True)
     )
@@ -296,7 +295,8 @@ def _inspectors(
     wanted = set(inspector_ids)
     if as_inspector:
         own = Volunteer.objects.filter(user=actor.user).values_list("pk", flat=True).first()
-        if own is None:  # supervision_teams() found a membership: cannot happen, refuse all the same
+        # cafe_supervision_teams() found a membership, so there is a record: refuse all the same if not.
+        if own is None:
             raise PermissionDeniedError()
         wanted.add(own)
     if not wanted:
@@ -416,7 +416,7 @@ def inspection_record(
     as_inspector = not actor.has(Permission.CAFE_MANAGE)
     if as_inspector:
         _require(actor, Permission.CAFE_INSPECT)
-        if not supervision_teams(actor).exists():
+        if not access.cafe_supervision_teams(actor).exists():
             raise PermissionDeniedError(_("您不是网吧义务监督员队的在队成员，不能记录巡查。"))
     if len(photos) > PHOTOS_PER_INSPECTION:
         raise ValidationFailed(

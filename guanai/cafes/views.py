@@ -27,9 +27,10 @@ from guanai.cafes.forms import (
     FollowUpForm,
     InspectionForm,
 )
-from guanai.cafes.models import CafeFinding, CafeInspection, InternetCafe, supervision_teams
+from guanai.cafes.models import CafeFinding, CafeInspection, InternetCafe
 from guanai.cafes.photos import photo_file
 from guanai.cafes.vocabulary import FindingState, problem_labels
+from guanai.core import access
 from guanai.core.access import Actor, Permission, permission_required, request_actor
 from guanai.core.errors import ConflictError, NotFoundError, ValidationFailed
 from guanai.core.masking import mask_field, unmask_field
@@ -272,7 +273,7 @@ def inspector_home_page(request: HttpRequest) -> HttpResponse:
     """网吧巡查 for an inspector: the cafés their teams cover, the least recently inspected first, and
     their own latest inspections."""
     actor = request_actor(request)
-    teams = list(supervision_teams(actor).order_by("name"))
+    teams = list(access.cafe_supervision_teams(actor).order_by("name"))
     context = {
         "teams": teams,
         "cafes": selectors.inspector_cafes(actor=actor) if teams else [],

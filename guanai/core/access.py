@@ -241,6 +241,74 @@ def minor_visibility_q(actor: Actor, prefix: str = "") -> Q:
     return scope_q(actor, f"{prefix}region_id") & Q(**{f"{prefix}is_sealed": False})
 
 
+def cafe_coverage_code(region_code: str) -> str:
+    """The region whose internet cafés a team or a staff member of `region_code` looks after. Cafés belong
+    to a township: a village (its committee, its liaison) looks after the cafés of its township."""
+    if region_codes.level_of(region_code) == RegionLevel.VILLAGE:
+        parent = region_codes.parent_code(region_code)
+        assert parent is not None
+        return parent
+    return region_code
+
+
+def cafe_staff_scope_q(actor: Actor, field_name: str) -> Q:
+    """Rows of cafés inside the region the actor's staff role looks after (`field_name`: the café's
+    township code)."""
+    if actor.region_code is None or not actor.has(Permission.CAFE_VIEW):
+        return Q(pk__in=[])
+    return region_codes.within_q(field_name, cafe_coverage_code(actor.region_code))
+
+
+def cafe_supervision_teams(actor: Actor) -> models.QuerySet[Any]:
+    """The café supervision teams (网吧义务监督员队) the signed-in volunteer currently serves in: an active
+    team, a membership not ended, and the volunteer 在岗."""
+    from django.apps import apps
+
+    team = apps.get_model("volunteers", "Team")
+    if actor.user is None or not actor.has(Permission.CAFE_INSPECT):
+        return team.objects.none()
+    return team.objects.filter(
+        kind="cafe_supervisors",
+        is_active=True,
+        memberships__left_on__isnull=True,
+        memberships__volunteer__user=actor.user,
+        memberships__volunteer__status="active",
+    ).distinct()
+
+
+def cafe_inspector_scope_q(actor: Actor, field_name: str) -> Q:
+    """Rows of cafés that a team the actor inspects for covers."""
+    teams = cafe_supervision_teams(actor).values_list("region_id", flat=True)
+    scope = Q(pk__in=[])
+    for code in sorted({cafe_coverage_code(code) for code in teams}):
+        scope |= region_codes.within_q(field_name, code)
+    return scope
+
+
+def mentoring_case_visibility_q(actor: Actor, prefix: str = "") -> Q:
+    """Sealed mentoring cases the actor may see: as their officer, as a current mentor, or under an
+    unexpired, unrevoked access grant (break-the-glass). Neither the role nor the region of the actor
+    widens this: a province administrator sees no case they have not been given. `prefix` reaches the
+    case from a related row ("case__")."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    if actor.user is None or actor.assignment is None:
+        return Q(pk__in=[])
+    user_id = actor.user.pk
+    mentors = apps.get_model("mentoring", "CaseMentor")
+    grants = apps.get_model("mentoring", "AccessGrant")
+    mentored = mentors.objects.filter(volunteer__user_id=user_id, ended_on__isnull=True).values("case_id")
+    granted = grants.objects.filter(
+        user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).values("case_id")
+    return (
+        Q(**{f"{prefix}officer_id": user_id})
+        | Q(**{f"{prefix}pk__in": mentored})
+        | Q(**{f"{prefix}pk__in": granted})
+    )
+
+
 def can_see_region(actor: Actor, code: str) -> bool:
     if actor.region_code is None:
         return False

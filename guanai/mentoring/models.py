@@ -17,32 +17,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanai.core import access
 from guanai.core.access import Actor, RegionScoped
 from guanai.core.crypto import EncryptedTextField
 from guanai.mentoring.vocabulary import CaseOutcome, CaseState, GoalStatus, LawfulBasis
 
 
-def case_visibility_q(actor: Actor, prefix: str = "") -> Q:
-    """Cases the actor may see: as their officer, as a current mentor, or under an unexpired, unrevoked
-    access grant. Neither the role nor the region of the actor widens this: a province administrator
-    sees no case they have not been given. `prefix` reaches the case from a related row ("case__")."""
-    if actor.user is None or actor.assignment is None:
-        return Q(pk__in=[])
-    user_id = actor.user.pk
-    mentored = CaseMentor.objects.filter(volunteer__user_id=user_id, ended_on__isnull=True).values("case_id")
-    granted = AccessGrant.objects.filter(
-        user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).values("case_id")
-    return (
-        Q(**{f"{prefix}officer_id": user_id})
-        | Q(**{f"{prefix}pk__in": mentored})
-        | Q(**{f"{prefix}pk__in": granted})
-    )
-
-
 class MentoringCaseQuerySet(models.QuerySet["MentoringCase"]):
     def visible_to(self, actor: Actor) -> Self:
-        return self.filter(case_visibility_q(actor))
+        return self.filter(access.mentoring_case_visibility_q(actor))
 
 
 class MentoringCase(RegionScoped, models.Model):

@@ -39,15 +39,13 @@ from guanai.pairings.vocabulary import PairingState
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONTACT_DAYS = 30
-DEFAULT_CONTACT_DAYS_HIGH_RISK = 14
 # Elders read text messages, not the site's inbox: the reminder goes by SMS too.
 REMINDER_BY_SMS = True
 BATCH_SIZE = 500
 
 
-def _days_setting(name: str, default: int) -> int:
-    value = getattr(settings, name, default)
+def _days_setting(name: str) -> int:
+    value = getattr(settings, name)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 366:
         raise ImproperlyConfigured(f"{name} must be a whole number of days between 1 and 366, not {value!r}")
     return value
@@ -56,8 +54,8 @@ def _days_setting(name: str, default: int) -> int:
 def contact_interval_days(risk_level: str) -> int:
     """The most days allowed between two contacts with a child of this risk level."""
     if risk_level == RiskLevel.HIGH:
-        return _days_setting("GUANAI_CONTACT_DAYS_HIGH_RISK", DEFAULT_CONTACT_DAYS_HIGH_RISK)
-    return _days_setting("GUANAI_CONTACT_DAYS", DEFAULT_CONTACT_DAYS)
+        return _days_setting("GUANAI_CONTACT_DAYS_HIGH_RISK")
+    return _days_setting("GUANAI_CONTACT_DAYS")
 
 
 def next_due(pairing: Pairing, from_day: datetime.date) -> datetime.date:

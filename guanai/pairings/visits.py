@@ -53,7 +53,6 @@ ALL_ACTIVITIES = sum(int(activity) for activity in VisitActivity)
 ALL_CONCERNS = sum(int(concern) for concern in SafetyConcern)
 MAX_DURATION_MINUTES = 1440
 NOTE_MAX_LENGTH = 2000
-DEFAULT_REPORT_DEADLINE_HOURS = 24
 
 PHOTO_MAX_BYTES = 8 * 1024 * 1024
 PHOTO_SUBDIRECTORY = "visits"
@@ -73,7 +72,7 @@ def _require(actor: Actor, permission: Permission) -> None:
 
 def report_deadline_hours() -> int:
     """Hours within which a mandatory report must be handled (settings' GUANAI_MANDATORY_REPORT_HOURS)."""
-    value = getattr(settings, "GUANAI_MANDATORY_REPORT_HOURS", DEFAULT_REPORT_DEADLINE_HOURS)
+    value = settings.GUANAI_MANDATORY_REPORT_HOURS
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24 * 30:
         raise ImproperlyConfigured(f"GUANAI_MANDATORY_REPORT_HOURS must be 1 to 720 hours, not {value!r}")
     return value
