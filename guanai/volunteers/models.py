@@ -85,7 +85,14 @@ class Volunteer(RegionScoped, models.Model):
     # Maintained by the pairing module: the number of open pairings (拟结对 and 结对中), so that "capacity
     # left" is a column test and one place is never proposed twice.
     paired_count = models.PositiveSmallIntegerField(_("在结对人数"), default=0, editable=False)
-    health_note = models.CharField(_("健康状况（本人申报）"), max_length=200, blank=True)
+    # Health is sensitive personal information (个人信息保护法 art.28): encrypted like the ID number.
+    health_note = EncryptedTextField(
+        _("健康状况（本人申报）"),
+        blank=True,
+        default="",
+        mask="text",
+        unmask_permission=Permission.VOLUNTEER_UNMASK,
+    )
     dialects = models.CharField(_("方言"), max_length=100, blank=True)
     check_date = models.DateField(_("背景审查日期"), null=True, blank=True)
     check_result = models.CharField(_("背景审查结果"), max_length=10, choices=CheckResult.choices, blank=True)
