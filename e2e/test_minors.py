@@ -100,6 +100,9 @@ def test_county_admin_finds_a_child_unmasks_the_id_and_meets_a_conflict(page: Pa
     page.locator("#id_id_number").press("Tab")
     expect(page.locator("#error-id_number")).to_have_text("")
     page.fill("#id_school", "我填写的学校")
+    # The live server shares one SQLite connection with this thread: let the field checks' htmx requests
+    # finish before writing from here, or the write meets "database table is locked".
+    page.wait_for_load_state("networkidle")
 
     # Meanwhile someone else saves the record.
     Minor.objects.filter(pk=child_id).update(school="他人改的学校", version=F("version") + 1)
