@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "guanai.mentoring",
     "guanai.cafes",
     "guanai.notifications",
+    "guanai.consultations",
     "guanai.imports",
     "guanai.web",
     "guanai.demo",
@@ -318,6 +319,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "pairings.overdue_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Every minute: a crisis nobody accepted within ten minutes must not wait for an hourly run.
+    "escalate online requests whose service clock ran out": {
+        "task": "consultations.run_clocks",
+        "schedule": datetime.timedelta(minutes=1),
+    },
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)
@@ -374,3 +380,23 @@ GUANAI_CONTACT_DAYS_HIGH_RISK = env_int("GUANAI_CONTACT_DAYS_HIGH_RISK", 14)
 GUANAI_MANDATORY_REPORT_HOURS = env_int("GUANAI_MANDATORY_REPORT_HOURS", 24)
 if not 0 < GUANAI_CONTACT_DAYS_HIGH_RISK <= GUANAI_CONTACT_DAYS:
     raise ImproperlyConfigured("GUANAI_CONTACT_DAYS_HIGH_RISK must be between 1 and GUANAI_CONTACT_DAYS")
+
+# Online legal and psychological help (DOMAIN.md §8). An urgent request (crisis) is accepted within
+# GUANAI_CRISIS_ACCEPT_MINUTES or escalates one level (county, then the province's on-duty lead); an online
+# message is answered within GUANAI_CONSULTATION_REPLY_HOURS (12348 practice: 24 h). The crisis rules are
+# built in (guanai/consultations/crisis_rules.txt); GUANAI_CRISIS_RULES_FILE replaces them with a file of
+# the same form. Public intake is rate limited per address and per phone, retrieval per address.
+GUANAI_CRISIS_ACCEPT_MINUTES = env_int("GUANAI_CRISIS_ACCEPT_MINUTES", 10)
+GUANAI_CONSULTATION_REPLY_HOURS = env_int("GUANAI_CONSULTATION_REPLY_HOURS", 24)
+GUANAI_CRISIS_RULES_FILE = env("GUANAI_CRISIS_RULES_FILE") or ""
+GUANAI_CONSULTATION_RATE_PER_IP = env("GUANAI_CONSULTATION_RATE_PER_IP") or "10/h"
+GUANAI_CONSULTATION_RATE_PER_PHONE = env("GUANAI_CONSULTATION_RATE_PER_PHONE") or "5/d"
+GUANAI_RETRIEVAL_RATE_PER_IP = env("GUANAI_RETRIEVAL_RATE_PER_IP") or "30/h"
+GUANAI_CONSULTATION_ATTACHMENT_MAX_BYTES = env_int(
+    "GUANAI_CONSULTATION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024
+)
+GUANAI_CONSULTATION_NOTICE_VERSION = "2026-11"
+if not 0 < GUANAI_CRISIS_ACCEPT_MINUTES <= 60:
+    raise ImproperlyConfigured("GUANAI_CRISIS_ACCEPT_MINUTES must be between 1 and 60")
+if not 0 < GUANAI_CONSULTATION_REPLY_HOURS <= 168:
+    raise ImproperlyConfigured("GUANAI_CONSULTATION_REPLY_HOURS must be between 1 and 168")

@@ -101,6 +101,9 @@ class Permission(enum.StrEnum):
     CAFE_VIEW = "cafes.view"
     CAFE_MANAGE = "cafes.manage"  # cafés of a township, findings' follow-up and outcome
     CAFE_INSPECT = "cafes.inspect"  # a member of a café supervision team records inspections
+    CONSULTATION_ANSWER = "consultations.answer"  # a lawyer or counsellor on duty: queue, conversations
+    CONSULTATION_SUPERVISE = "consultations.supervise"  # metadata, service clocks, duty rosters, statistics
+    KNOWLEDGE_WRITE = "consultations.knowledge"  # write and publish questions and answers
     AUDIT_VIEW = "audit.view"
     RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
@@ -139,16 +142,24 @@ _PAIRING = {Permission.PAIRING_VIEW, Permission.PAIRING_MANAGE, Permission.REPOR
 _CAFES = {Permission.CAFE_VIEW, Permission.CAFE_MANAGE}
 _MENTORING = {Permission.MENTORING_MANAGE, Permission.MENTORING_BREAK_GLASS}
 _UPPER = {Permission.ACCOUNT_MANAGE, Permission.EXPORT_APPROVE}
+# The online services (issue 7): the county and above supervise (metadata only) and keep duty rosters;
+# lawyers and counsellors answer and write the knowledge base.
+_SUPERVISE = {Permission.CONSULTATION_SUPERVISE}
+_PROFESSIONAL = {Permission.CONSULTATION_ANSWER, Permission.KNOWLEDGE_WRITE}
 _SELF = {Permission.VOLUNTEER_SELF, Permission.VISIT_RECORD, Permission.CAFE_INSPECT}
 
 # Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
 # keys; the auditor reads the audit log and nothing else; the security admin manages keys.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(
-        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
     ),
-    Role.CITY_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER),
-    Role.COUNTY_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER),
+    Role.CITY_ADMIN: frozenset(
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
+    ),
+    Role.COUNTY_ADMIN: frozenset(
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
+    ),
     Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES),
     # The village liaison registers and updates the children and elders of the village, seen masked.
     Role.VILLAGE_LIAISON: frozenset(
@@ -163,8 +174,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     Role.VOLUNTEER: frozenset(_FIELD | _SELF),
-    Role.LAWYER: frozenset(_FIELD | _SELF),
-    Role.COUNSELLOR: frozenset(_FIELD | _SELF),
+    Role.LAWYER: frozenset(_FIELD | _SELF | _PROFESSIONAL),
+    Role.COUNSELLOR: frozenset(_FIELD | _SELF | _PROFESSIONAL),
     Role.PUBLICIST: frozenset(_FIELD | _SELF),
     Role.AUDITOR: frozenset({Permission.AUDIT_VIEW}),
     Role.SECURITY_ADMIN: frozenset({Permission.KEY_MANAGE}),
@@ -307,6 +318,14 @@ def mentoring_case_visibility_q(actor: Actor, prefix: str = "") -> Q:
         | Q(**{f"{prefix}pk__in": mentored})
         | Q(**{f"{prefix}pk__in": granted})
     )
+
+
+def consultation_supervision_q(actor: Actor, prefix: str = "") -> Q:
+    """Online requests whose metadata a supervisor may see: inside their region. What identifies the
+    requester is the assigned professional's alone (guanai.consultations.selectors)."""
+    if not actor.has(Permission.CONSULTATION_SUPERVISE):
+        return Q(pk__in=[])
+    return scope_q(actor, f"{prefix}region_id")
 
 
 def can_see_region(actor: Actor, code: str) -> bool:

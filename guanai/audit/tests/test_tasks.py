@@ -43,4 +43,5 @@ def test_both_run_on_a_schedule() -> None:
         "volunteers.check_reminders",
         "pairings.overdue_reminders",
         "pairings.close_lapsed",
+        "consultations.run_clocks",
     }
