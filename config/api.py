@@ -10,6 +10,11 @@ from guanai.audit.api import router as audit_router
 from guanai.audit.services import audit_access_denied
 from guanai.cafes.api import router as cafes_router
 from guanai.committees.api import router as committees_router
+from guanai.consultations.api import router as consultations_router
+from guanai.consultations.duty_api import router as consultation_duty_router
+from guanai.consultations.knowledge_api import router as knowledge_router
+from guanai.consultations.public_api import router as public_consultations_router
+from guanai.consultations.supervision_api import router as consultation_supervision_router
 from guanai.core.api import (
     BearerTokenAuth,
     ChineseJSONRenderer,
@@ -61,3 +66,10 @@ api.add_router("", pairings_router)
 api.add_router("", visits_router)
 api.add_router("/mentoring-cases", mentoring_router)
 api.add_router("/cafes", cafes_router)
+# Online legal and psychological help: the public intake, the professionals' conversations, the queue and
+# duty rosters and the supervisors' figures (these two declare full paths), the knowledge base.
+api.add_router("/public", public_consultations_router)
+api.add_router("", consultation_duty_router)
+api.add_router("", consultation_supervision_router)
+api.add_router("/consultations", consultations_router)
+api.add_router("/knowledge", knowledge_router)

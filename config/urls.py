@@ -19,6 +19,13 @@ urlpatterns = [
     path("mentoring/", include("guanai.mentoring.urls")),
     path("cafes/", include("guanai.cafes.urls")),
     path("notifications/", include("guanai.notifications.urls")),
+    # Online legal and psychological help: the public intake and the requester's pages (/help/), the
+    # knowledge base (/knowledge/), and the professionals' and supervisors' pages (/consultations/).
+    path("help/", include("guanai.consultations.public_urls")),
+    path("knowledge/", include("guanai.consultations.knowledge_urls")),
+    path("consultations/supervision/", include("guanai.consultations.supervision_urls")),
+    path("consultations/", include("guanai.consultations.duty_urls")),
+    path("consultations/", include("guanai.consultations.professional_urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"
