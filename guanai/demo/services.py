@@ -44,6 +44,7 @@ from guanai.core.access import Role
 from guanai.core.crypto import blind_index
 from guanai.core.errors import ValidationFailed
 from guanai.core.region_codes import RegionLevel
+from guanai.demo.consultations import load_consultations
 from guanai.mentoring.models import MentoringCase
 from guanai.mentoring.services import case_open, correction_update, goal_add, goal_update, review_record
 from guanai.mentoring.vocabulary import GoalStatus
@@ -228,6 +229,9 @@ class DemoResult:
     inspections_created: int = 0
     findings_opened: int = 0
     mentoring_cases_created: int = 0
+    duty_slots_created: int = 0
+    articles_published: int = 0
+    consultations_created: int = 0
     # No case could be opened: no sealed record (特殊青少年) in the demo counties' registries.
     no_sealed_record: bool = False
     users_created: list[str] = field(default_factory=list)
@@ -340,6 +344,10 @@ def demo_load(*, password: str | None) -> DemoResult:
     if CHUNAN in volunteers_made:  # the café supervision team's members
         _load_cafes(result, today=today)
     _load_mentoring(result, today=today, counties=children_made)
+    online = load_consultations(counties=volunteers_made)
+    result.duty_slots_created = online.duty_slots_created
+    result.articles_published = online.articles_published
+    result.consultations_created = online.requests_created
     return result
 
 

@@ -30,6 +30,16 @@ MODULES = [
     NavigationItem(_("网吧监督"), "cafes:list", Permission.CAFE_VIEW, "cafes"),
     # Sealed cases: whoever may open one, and (from 我的) the officers and mentors assigned to one.
     NavigationItem(_("帮教案件"), "mentoring:mine", Permission.MENTORING_MANAGE, "mentoring"),
+    # Online help: the professionals answer in their 咨询服务台; supervisors see figures and clocks.
+    NavigationItem(
+        _("咨询服务台"), "consultations_duty:queue", Permission.CONSULTATION_ANSWER, "consultations"
+    ),
+    NavigationItem(
+        _("网上咨询监管"),
+        "consultations_supervision:overview",
+        Permission.CONSULTATION_SUPERVISE,
+        "consultations",
+    ),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),

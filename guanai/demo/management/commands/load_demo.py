@@ -30,6 +30,10 @@ class Command(BaseCommand):
             f"网吧 {result.cafes_created} 家，巡查 {result.inspections_created} 次，"
             f"待处理问题 {result.findings_opened} 件；帮教案件 {result.mentoring_cases_created} 件"
         )
+        self.stdout.write(
+            f"网上咨询：值班时段 {result.duty_slots_created} 个，知识问答 {result.articles_published} 篇，"
+            f"历史求助 {result.consultations_created} 件（演示律师、心理咨询师全天值班，服务淳安县）"
+        )
         if result.no_sealed_record:
             self.stdout.write("演示儿童中没有特殊青少年（封存）记录，未建帮教案件。")
         self.stdout.write("演示账号 (demo logins):")

@@ -1,0 +1,30 @@
+"""Background work of the online services: thin Celery wrappers, idempotent."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from guanai.consultations.routing import clocks_run
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="consultations.run_clocks")
+def run_clocks() -> dict[str, int]:
+    """Every minute (config/settings.py CELERY_BEAT_SCHEDULE): escalate the crises nobody accepted in time
+    and mark the messages not answered in time (`routing.clocks_run`). Running it twice, or on two workers
+    at once, escalates and reminds nothing more: each request is re-read under a lock with the clock's
+    conditions, and each reminder's topic is unique."""
+    counts = clocks_run(now=timezone.now())
+    if any(counts.values()):
+        logger.info(
+            "consultations: %d escalated to the county, %d to the province, %d replies overdue, %d notified",
+            counts["escalated_to_county"],
+            counts["escalated_to_province"],
+            counts["reply_breached"],
+            counts["notified"],
+        )
+    return counts
