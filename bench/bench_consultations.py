@@ -670,14 +670,16 @@ def measure_intake() -> None:
     with transaction.atomic():
         Consultation.objects.bulk_create(rows)
     bulk_rate = INTAKE / (time.perf_counter() - began)
-    assigned = Consultation.objects.filter(
-        region_codes.within_q("region_id", INTAKE_COUNTY),
-        assigned_to__user__username__startswith="bench-professional-",
-    ).count()
+    # The intake's own requests (references "ZX…"; the generator's are "ZS…", the bulk ones "ZB…").
+    submitted = Consultation.objects.filter(
+        region_codes.within_q("region_id", INTAKE_COUNTY), reference__startswith="ZX"
+    )
+    assigned = submitted.filter(assigned_to__isnull=False).count()
     print(
         f"\n(d) intake: {INTAKE} requests after {warm} to warm up, in {INTAKE_COUNTY[:6]} "
         f"({len(villages)} villages; "
-        f"{given} professionals given accounts, {assigned} requests assigned to them; {urgent} urgent)"
+        f"{given} professionals given accounts; {assigned} of the {submitted.count()} submitted assigned at "
+        f"once, {urgent} of the API's urgent)"
     )
     print(f"    POST /api/v1/public/consultations (test Client): {api_rate:8.1f} requests/s")
     print(f"    intake.consultation_submit directly:              {service_rate:8.1f} requests/s")

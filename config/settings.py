@@ -324,6 +324,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "consultations.run_clocks",
         "schedule": datetime.timedelta(minutes=1),
     },
+    "erase finished online requests past their retention period": {
+        "task": "consultations.purge_expired",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)
@@ -396,6 +400,11 @@ GUANAI_CONSULTATION_ATTACHMENT_MAX_BYTES = env_int(
     "GUANAI_CONSULTATION_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024
 )
 GUANAI_CONSULTATION_NOTICE_VERSION = "2026-11"
+# What the consent notice promises: a finished request's words, name, contact, messages and attachments are
+# erased this many years after it ends (its anonymous figures stay for the statistics).
+GUANAI_CONSULTATION_RETENTION_YEARS = env_int("GUANAI_CONSULTATION_RETENTION_YEARS", 3)
+if not 1 <= GUANAI_CONSULTATION_RETENTION_YEARS <= 30:
+    raise ImproperlyConfigured("GUANAI_CONSULTATION_RETENTION_YEARS must be between 1 and 30")
 if not 0 < GUANAI_CRISIS_ACCEPT_MINUTES <= 60:
     raise ImproperlyConfigured("GUANAI_CRISIS_ACCEPT_MINUTES must be between 1 and 60")
 if not 0 < GUANAI_CONSULTATION_REPLY_HOURS <= 168:

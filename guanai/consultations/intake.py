@@ -57,8 +57,6 @@ NAME_MAX = 20
 AGE_MIN, AGE_MAX = 6, 17
 # 个人信息保护法 art.31: the personal information of a child under 14 is processed with a guardian's consent.
 GUARDIAN_CONSENT_BELOW_AGE = 14
-# What the consent notice promises: how long a closed request is kept.
-NOTICE_RETENTION_YEARS = 3
 REFERENCE_ATTEMPTS = 5
 # How long a retrieval on the web lets the requester move between the pages of their request.
 SESSION_GRANT_HOURS = 2

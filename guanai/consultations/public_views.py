@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guanai.consultations import conversation
 from guanai.consultations.codes import normalise_code
 from guanai.consultations.intake import (
-    NOTICE_RETENTION_YEARS,
     IntakeRateLimited,
     RequestNotFound,
     RetrievalRateLimited,
@@ -140,7 +139,8 @@ def ask(request: HttpRequest) -> HttpResponse:
         "chooser": _chooser(request.POST),
         "kind": form["kind"].value() or "",
         "notice_version": settings.GUANAI_CONSULTATION_NOTICE_VERSION,
-        "retention_years": NOTICE_RETENTION_YEARS,
+        # The promise is kept by consultations.retention (the daily consultations.purge_expired).
+        "retention_years": settings.GUANAI_CONSULTATION_RETENTION_YEARS,
     }
     return render(request, "consultations/public/ask.html", context, status=status)
 

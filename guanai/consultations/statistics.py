@@ -47,7 +47,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import NotSupportedError
+from django.db import NotSupportedError, connection
 from django.db.models import Count, Func, IntegerField, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -88,8 +88,9 @@ def _shanghai() -> ZoneInfo:
 class MinutesBucket(Func):
     """The bucket (its lower bound in minutes, `BUCKETS`) of the time from the first moment to the second;
     NULL when either is NULL. Written per database, since neither Django nor SQL has a portable "seconds
-    between": PostgreSQL subtracts timestamps exactly, SQLite through Julian days (rounded to the
-    millisecond, which removes the floating-point residue of a whole number of minutes)."""
+    between": PostgreSQL subtracts the timestamps (microseconds, as a double), SQLite goes through Julian
+    days (rounded to the millisecond, which removes the floating-point residue of a whole number of
+    minutes)."""
 
     arity = 2
     output_field = IntegerField()
@@ -101,7 +102,8 @@ class MinutesBucket(Func):
             compiler.compile(expression) for expression in self.get_source_expressions()
         )
         if connection.vendor == "postgresql":
-            seconds = f"EXTRACT(EPOCH FROM ({end_sql}) - ({start_sql}))"
+            # date_part is double precision (EXTRACT is numeric since PostgreSQL 14, slower to compute).
+            seconds = f"date_part('epoch', ({end_sql}) - ({start_sql}))"
         elif connection.vendor == "sqlite":
             seconds = f"ROUND((julianday({end_sql}) - julianday({start_sql})) * 86400.0, 3)"
         else:
@@ -412,9 +414,24 @@ def _period_rows(code: str, period: Period) -> QuerySet[Consultation]:
     return _in_region(code).filter(created_at__gte=period.start, created_at__lt=period.end)
 
 
+COUNTED_COLUMNS = (
+    "area",
+    "topic",
+    "is_urgent",
+    "accept_bucket",
+    "total",
+    "accept_breached_count",
+    "reply_measured",
+    "reply_on_time",
+    "ratings",
+    "rating_sum",
+    "satisfied",
+)
+
+
 def counted_rows(code: str, period: Period) -> QuerySet[Any, Any]:
-    """The first scan: the period's requests grouped by child region, topic, urgency and accept bucket,
-    with the counts of the service levels and the ratings."""
+    """The first scan: the period's requests grouped by child region, topic, urgency and accept bucket
+    (NULL: not accepted), with the counts of the service levels and the ratings (`COUNTED_COLUMNS`)."""
     return (
         _period_rows(code, period)
         .annotate(
@@ -424,19 +441,14 @@ def counted_rows(code: str, period: Period) -> QuerySet[Any, Any]:
         .values("area", "topic", "is_urgent", "accept_bucket")
         .annotate(
             total=Count("pk"),
-            crisis_decided=Count(
-                "pk",
-                filter=Q(is_urgent=True) & (Q(accepted_at__isnull=False) | Q(accept_breached=True)),
-            ),
-            crisis_on_time=Count(
-                "pk", filter=Q(is_urgent=True, accepted_at__isnull=False, accept_breached=False)
-            ),
+            accept_breached_count=Count("pk", filter=Q(accept_breached=True)),
             reply_measured=Count("pk", filter=Q(first_reply_at__isnull=False) | Q(reply_breached=True)),
             reply_on_time=Count("pk", filter=Q(first_reply_at__isnull=False, reply_breached=False)),
             ratings=Count("rating"),
             rating_sum=Sum("rating"),
             satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
         )
+        .values_list(*COUNTED_COLUMNS)
         .order_by()
     )
 
@@ -452,40 +464,73 @@ def replied_rows(code: str, period: Period) -> QuerySet[Any, Any]:
         )
         .values("area", "topic", "reply_bucket")
         .annotate(total=Count("pk"))
+        .values_list("area", "topic", "reply_bucket", "total")
         .order_by()
     )
 
 
-def _tallies(code: str, period: Period) -> dict[tuple[str, str], _Tally]:
-    """One tally per (child region, topic), from the two grouped scans of the period's requests."""
-    tallies: dict[tuple[str, str], _Tally] = {}
+@dataclass
+class _Tallies:
+    by_area: dict[str, _Tally] = field(default_factory=dict)
+    by_topic: dict[str, _Tally] = field(default_factory=dict)
+    overall: _Tally = field(default_factory=_Tally)
 
-    def tally_of(row: Mapping[str, Any]) -> _Tally:
-        key = (_area_code(str(row["area"])), str(row["topic"]))
-        if key not in tallies:
-            tallies[key] = _Tally()
-        return tallies[key]
+    def of(self, area: str, topic: str) -> tuple[_Tally, _Tally, _Tally]:
+        code = _area_code(area)
+        if code not in self.by_area:
+            self.by_area[code] = _Tally()
+        if topic not in self.by_topic:
+            self.by_topic[topic] = _Tally()
+        return self.by_area[code], self.by_topic[topic], self.overall
 
-    for row in counted_rows(code, period):
-        tally = tally_of(row)
-        total = int(row["total"])
-        tally.total += total
-        tally.crisis_decided += int(row["crisis_decided"])
-        tally.crisis_on_time += int(row["crisis_on_time"])
-        tally.reply_measured += int(row["reply_measured"])
-        tally.reply_on_time += int(row["reply_on_time"])
-        tally.ratings += int(row["ratings"])
-        tally.rating_sum += int(row["rating_sum"] or 0)
-        tally.satisfied += int(row["satisfied"])
-        if row["is_urgent"]:
-            tally.urgent += total
-        if row["accept_bucket"] is not None:
-            bucket = int(row["accept_bucket"])
-            tally.accept[bucket] += total
-            if row["is_urgent"]:
-                tally.urgent_accept[bucket] += total
-    for reply_row in replied_rows(code, period):
-        tally_of(reply_row).first_reply[int(reply_row["reply_bucket"])] += int(reply_row["total"])
+
+def _fetched(rows: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a grouped query straight from the cursor: the ORM writes the SQL, but Django's
+    per-value converters (none of which changes a count here) would cost more than the database's own
+    work for the thousands of groups of a county's year."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _tallies(code: str, period: Period) -> _Tallies:
+    """The tallies of each child region, each topic and the whole, from the two grouped scans of the
+    period's requests; each grouped row counts in its region's, its topic's and the whole's."""
+    tallies = _Tallies()
+    for (
+        area,
+        topic,
+        is_urgent,
+        bucket,
+        total,
+        breached,
+        reply_measured,
+        reply_on_time,
+        ratings,
+        rating_sum,
+        satisfied,
+    ) in _fetched(counted_rows(code, period)):
+        accepted = bucket is not None
+        for tally in tallies.of(area, topic):
+            tally.total += total
+            tally.reply_measured += reply_measured
+            tally.reply_on_time += reply_on_time
+            tally.ratings += ratings
+            tally.rating_sum += rating_sum or 0
+            tally.satisfied += satisfied
+            if accepted:
+                tally.accept[bucket] += total
+            if is_urgent:
+                tally.urgent += total
+                # Decided: accepted (in time unless breached), or breached while waiting.
+                tally.crisis_decided += total if accepted else breached
+                if accepted:
+                    tally.crisis_on_time += total - breached
+                    tally.urgent_accept[bucket] += total
+    for area, topic, bucket, total in _fetched(replied_rows(code, period)):
+        for tally in tallies.of(area, topic):
+            tally.first_reply[bucket] += total
     return tallies
 
 
@@ -553,13 +598,7 @@ def consultation_statistics(
     children = [item for item in regions if item.code != code]
     tallies = _tallies(code, period)
     open_now = _open_now(code, now)
-
-    by_area: dict[str, _Tally] = {}
-    by_topic: dict[str, _Tally] = {}
-    for (area, topic), tally in tallies.items():
-        by_area.setdefault(area, _Tally()).add(tally)
-        by_topic.setdefault(topic, _Tally()).add(tally)
-    overall = _summed(by_area.values())
+    by_area, by_topic = tallies.by_area, tallies.by_topic
 
     region_rows = [
         RegionFigures(
@@ -606,7 +645,7 @@ def consultation_statistics(
     return ConsultationStatistics(
         region=own,
         period=period,
-        overall=overall.figures(),
+        overall=tallies.overall.figures(),
         by_kind=kind_rows,
         by_topic=topic_rows,
         by_region=region_rows,

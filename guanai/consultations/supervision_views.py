@@ -104,15 +104,13 @@ def _region_and_form(
     request: HttpRequest, actor: Actor, form_class: type[PeriodForm], *, period: Period | None = None
 ) -> tuple[str, PeriodForm]:
     """The region asked for (404 outside the actor's) and the bound form offering the regions around it;
-    the dates of `period` where none were given, so that the form shows the period the figures are of."""
+    the dates of `period` when no date was given, so that the form shows the period the figures are of."""
     code = supervision_region_code(actor=actor, region=request.GET.get("region") or None)
     regions = supervision_region_choices(actor=actor, code=code)
     data = request.GET.copy()
     data["region"] = code
-    if period is not None:
-        for name, day in (("date_from", period.date_from), ("date_to", period.date_to)):
-            if not data.get(name):
-                data[name] = day.isoformat()
+    if period is not None and not data.get("date_from") and not data.get("date_to"):
+        data["date_from"], data["date_to"] = period.date_from.isoformat(), period.date_to.isoformat()
     return code, form_class(data, regions=regions)
 
 

@@ -28,3 +28,22 @@ def run_clocks() -> dict[str, int]:
             counts["notified"],
         )
     return counts
+
+
+@shared_task(name="consultations.purge_expired")
+def purge_expired() -> dict[str, int]:
+    """Daily, at night (config/settings.py CELERY_BEAT_SCHEDULE): erase the personal data of the requests
+    closed longer ago than the consent notice promises to keep them (`retention.consultations_purge_expired`).
+    Idempotent: an erased request is recognised and not counted again; two runs at once skip each other's
+    locked rows."""
+    from guanai.consultations.retention import consultations_purge_expired
+
+    counts = consultations_purge_expired(now=timezone.now())
+    if counts["consultations"]:
+        logger.info(
+            "consultations: personal data of %d closed requests erased (%d messages, %d attachments)",
+            counts["consultations"],
+            counts["messages"],
+            counts["attachments"],
+        )
+    return counts

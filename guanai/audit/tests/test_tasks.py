@@ -44,4 +44,5 @@ def test_both_run_on_a_schedule() -> None:
         "pairings.overdue_reminders",
         "pairings.close_lapsed",
         "consultations.run_clocks",
+        "consultations.purge_expired",
     }

@@ -119,6 +119,11 @@ def test_a_wrong_date_shows_an_error_and_the_month(clients: dict[str, Client], d
     assert "日期格式不正确" in response.content.decode()
     assert response.context["statistics"].period.date_from == datetime.date(2026, 11, 1)
 
+    # One end given: the other is the end (or start) of its month.
+    december = clients["county_a_admin"].get(OVERVIEW, {"date_from": "2026-12-01"})
+    period = december.context["statistics"].period
+    assert (period.date_from, period.date_to) == (datetime.date(2026, 12, 1), datetime.date(2026, 12, 31))
+
     inverted = clients["county_a_admin"].get(OVERVIEW, {"date_from": "2026-11-20", "date_to": "2026-11-01"})
     assert inverted.status_code == 200
     assert "结束日期不能早于开始日期" in inverted.content.decode()

@@ -35,15 +35,15 @@ POSITIVES: list[tuple[str, str]] = [
     ("我想结束自己的生命", "suicide"),
     ("昨晚吃了一整瓶安眠药", "suicide"),
     ("我站在楼顶想跳下去", "suicide"),
-    ("我想跳楼", "suicide"),
-    ("我想去死", "suicide"),
+    ("我想跳楼了", "suicide"),
+    ("我想去死了", "suicide"),
     ("真想死了算了", "suicide"),
     ("如果我消失了大家会更好", "suicide"),
     ("没有我他们会更轻松", "suicide"),
     ("我已经写好遗书了", "suicide"),
     ("想一死了之", "suicide"),
     ("我真的活不下去了", "suicide"),
-    ("我想紫砂", "suicide"),
+    ("我想紫砂了", "suicide"),
     ("晚上想上吊", "suicide"),
     ("我不想活在这个世界上了", "suicide"),
     ("我从来没想过自杀", "suicide"),  # negation is not undone, by choice
@@ -51,13 +51,13 @@ POSITIVES: list[tuple[str, str]] = [
     ("我又割腕了", "self_harm"),
     ("我偷偷自残", "self_harm"),
     ("用刀划自己的手", "self_harm"),
-    ("难受的时候忍不住划手", "self_harm"),
+    ("难受的时候忍不住划手了", "self_harm"),
     ("我想伤害自己", "self_harm"),
     ("一生气就用头撞墙", "self_harm"),
     # Abuse and violence
-    ("爸爸打我", "abuse"),
-    ("他打我", "abuse"),
-    ("妈妈经常打我", "abuse"),
+    ("爸爸又打我了", "abuse"),
+    ("他打我了", "abuse"),
+    ("妈妈经常打我，很疼", "abuse"),
     ("我今天又被打了", "abuse"),
     ("在学校被同学打了", "abuse"),
     ("我被家暴了", "abuse"),
@@ -70,7 +70,7 @@ POSITIVES: list[tuple[str, str]] = [
     # Sexual abuse
     ("我被性侵了", "sexual_abuse"),
     ("有个老师猥亵我", "sexual_abuse"),
-    ("他摸我", "sexual_abuse"),
+    ("他摸我下面", "sexual_abuse"),
     ("他让我脱衣服拍照", "sexual_abuse"),
     ("网友逼我发裸照", "sexual_abuse"),
     # Immediate danger
@@ -85,7 +85,7 @@ POSITIVES: list[tuple[str, str]] = [
     # Traditional characters, full-width forms
     ("我想自殺", "suicide"),
     ("我被綁架了", "danger"),
-    ("我想跳樓", "suicide"),
+    ("我想跳樓了", "suicide"),
     ("他們把我關起來", "abuse"),
     ("想　死了", "suicide"),
 ]
@@ -220,7 +220,7 @@ CONTEXT = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(before=CONTEXT, positive=st.sampled_from(POSITIVES), after=CONTEXT)
 def test_a_crisis_phrase_inside_any_chinese_text_still_signals(
     before: str, positive: tuple[str, str], after: str
