@@ -14,9 +14,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from guanai.consultations.attachments import MAX_FILES
+from guanai.consultations import forms as forms_base
 from guanai.consultations.conversation import (
-    APPOINTMENT_NOTE_MAX_LENGTH,
     BODY_MAX_LENGTH,
     FACTS_MAX_LENGTH,
     HOURS_MAX,
@@ -26,33 +25,13 @@ from guanai.consultations.conversation import (
     REFERRED_TO_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
 )
+from guanai.consultations.forms import MultipleFileField
 from guanai.consultations.vocabulary import AppointmentMode, Kind, Outcome, State
 from guanai.core.errors import DomainError
 
 CONTROL = {"class": "form-control"}
 SELECT = {"class": "form-select"}
 CHECK = {"class": "form-check-input"}
-ACCEPTED_FILES = "image/jpeg,image/png,application/pdf,.jpg,.jpeg,.png,.pdf"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Up to MAX_FILES files in one control; what each file is, and its size, the service checks."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={**CONTROL, "accept": ACCEPTED_FILES}))
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        items = data if isinstance(data, list | tuple) else [data]
-        files = [single(item, initial) for item in items if item]
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(_("每条留言最多附 %(count)d 个文件") % {"count": MAX_FILES})
-        return files
 
 
 class ReplyForm(forms.Form):
@@ -69,6 +48,7 @@ class ReplyForm(forms.Form):
     # Named like the requester's form, so that partials/_message_form.html serves both; Django's form
     # metaclass moves declared fields off the class, so `form.files` stays the uploaded files.
     files = MultipleFileField(  # type: ignore[assignment]
+        control=CONTROL,
         label=_("附件"),
         required=False,
         help_text=_("选填，最多 3 个：JPG、PNG 照片或 PDF 文件。照片会去除拍摄位置等信息。"),
@@ -85,39 +65,14 @@ class NotesForm(forms.Form):
     )
 
 
-def slot_choices(slots: list[datetime.datetime]) -> list[tuple[str, str]]:
-    return [(slot.isoformat(), f"{slot.month}月{slot.day}日 {slot:%H:%M}") for slot in slots]
-
-
-class BookingForm(forms.Form):
-    starts_at = forms.ChoiceField(
-        label=_("时间"),
-        error_messages={
-            "required": _("请选择预约时间"),
-            "invalid_choice": _("这个时段已不能预约，请重新选择"),
-        },
-        widget=forms.RadioSelect(attrs=CHECK),
-    )
-    mode = forms.ChoiceField(
-        label=_("方式"),
-        choices=AppointmentMode.choices,
-        initial=AppointmentMode.PHONE,
-        error_messages={"required": _("请选择电话、视频或面谈")},
-        widget=forms.Select(attrs=SELECT),
-    )
-    note = forms.CharField(
-        label=_("备注"),
-        required=False,
-        max_length=APPOINTMENT_NOTE_MAX_LENGTH,
-        widget=forms.TextInput(attrs=CONTROL),
-    )
+class BookingForm(forms_base.BookingForm):
+    """The professional's booking: the free hours as a list of radio buttons."""
 
     def __init__(self, *args: Any, slots: list[datetime.datetime], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["starts_at"].choices = slot_choices(slots)  # type: ignore[attr-defined]
-
-    def starts_at_value(self) -> datetime.datetime:
-        return datetime.datetime.fromisoformat(self.cleaned_data["starts_at"])
+        super().__init__(*args, slots=slots, **kwargs)
+        self.show_slots(forms.RadioSelect(attrs=CHECK), self.slot_choices)
+        self.fields["mode"].widget = forms.Select(attrs=SELECT, choices=AppointmentMode.choices)
+        self.fields["note"].widget = forms.TextInput(attrs=CONTROL)
 
 
 def _hours_choices() -> list[tuple[str, str]]:

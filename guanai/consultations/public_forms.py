@@ -11,9 +11,10 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanai.consultations import forms as forms_base
+from guanai.consultations.forms import MultipleFileField
 from guanai.consultations.intake import (
     AGE_MAX,
     AGE_MIN,
@@ -152,28 +153,6 @@ class RetrievalForm(DescribedErrors, forms.Form):
     )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one control; their number (attachments.MAX_FILES), type and size are the service's."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "widget",
-            MultipleFileInput(attrs={**CONTROL, "accept": "image/jpeg,image/png,application/pdf"}),
-        )
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        single = super().clean
-        files = [single(item, initial) for item in data if item] if isinstance(data, list | tuple) else []
-        if not isinstance(data, list | tuple) and data:
-            files = [single(data, initial)]
-        return files
-
-
 class MessageForm(DescribedErrors, forms.Form):
     body = forms.CharField(
         label=_("写回复"),
@@ -182,56 +161,20 @@ class MessageForm(DescribedErrors, forms.Form):
         widget=forms.Textarea(attrs={**CONTROL, "rows": 4}),
     )
     attachments = MultipleFileField(
+        control=CONTROL,
         label=_("附件（选填，最多 3 个：照片或 PDF）"),
         required=False,
     )
 
 
-class BookingForm(DescribedErrors, forms.Form):
-    starts_at = forms.ChoiceField(
-        label=_("选择时间"),
-        error_messages={
-            "required": _("请选择预约时间"),
-            "invalid_choice": _("这个时间已经不能预约，请重新选择"),
-        },
-        widget=forms.Select(attrs=SELECT),
-    )
-    mode = forms.ChoiceField(
-        label=_("方式"),
-        choices=AppointmentMode.choices,
-        initial=AppointmentMode.PHONE,
-        error_messages={"required": _("请选择预约方式")},
-        widget=forms.RadioSelect(attrs=RADIO),
-    )
-    note = forms.CharField(
-        label=_("备注（选填）"),
-        required=False,
-        max_length=200,
-        widget=forms.TextInput(attrs=CONTROL),
-    )
+class BookingForm(DescribedErrors, forms_base.BookingForm):
+    """The requester's booking, phone-sized: the free hours in one select, the ways as large radios."""
 
     def __init__(self, *args: Any, slots: list[datetime.datetime], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["starts_at"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", _("请选择"))] + [(slot.isoformat(), slot_label(slot)) for slot in slots]
-
-    def starts_at_value(self) -> datetime.datetime:
-        return datetime.datetime.fromisoformat(self.cleaned_data["starts_at"])
-
-
-WEEKDAYS = (_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日"))
-
-
-def slot_label(slot: datetime.datetime) -> str:
-    """11月30日（周一）14:00, in Asia/Shanghai."""
-    local = timezone.localtime(slot)
-    return _("%(month)d月%(day)d日（%(weekday)s）%(time)s") % {
-        "month": local.month,
-        "day": local.day,
-        "weekday": WEEKDAYS[local.weekday()],
-        "time": f"{local:%H:%M}",
-    }
+        super().__init__(*args, slots=slots, **kwargs)
+        self.show_slots(forms.Select(attrs=SELECT), [("", str(_("请选择"))), *self.slot_choices])
+        self.fields["mode"].widget = forms.RadioSelect(attrs=RADIO, choices=AppointmentMode.choices)
+        self.fields["note"].widget = forms.TextInput(attrs=CONTROL)
 
 
 class RatingForm(DescribedErrors, forms.Form):

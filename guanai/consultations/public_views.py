@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guanai.consultations import conversation
 from guanai.consultations.codes import normalise_code
+from guanai.consultations.forms import slot_label
 from guanai.consultations.intake import (
     IntakeRateLimited,
     RequestNotFound,
@@ -45,7 +46,6 @@ from guanai.consultations.public_forms import (
     MessageForm,
     RatingForm,
     RetrievalForm,
-    slot_label,
 )
 from guanai.consultations.vocabulary import Kind, Sender, State, hotlines
 from guanai.core.access import public

@@ -363,7 +363,7 @@ def test_booking_from_the_page_books_a_free_hour(clients: dict[str, Client], cou
     consultation = accepted_consultation(counsellor)
     page = clients["counsellor"].get(f"/consultations/{consultation.pk}/").content.decode()
     assert 'value="2026-11-30T12:00:00+08:00"' in page
-    assert "11月30日 12:00" in page
+    assert "11月30日（周一）12:00" in page
 
     response = clients["counsellor"].post(
         f"/consultations/{consultation.pk}/appointments/",
@@ -392,7 +392,7 @@ def test_booking_an_hour_that_is_not_free_is_refused_on_the_page(
     )
 
     assert response.status_code == 200
-    assert "这个时段已不能预约，请重新选择" in response.content.decode()
+    assert "这个时间已经不能预约，请重新选择" in response.content.decode()
     assert Appointment.objects.count() == 0
 
 
