@@ -328,6 +328,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "consultations.purge_expired",
         "schedule": crontab(hour=3, minute=15),
     },
+    "delete attachment files no message names": {
+        "task": "consultations.sweep_attachments",
+        "schedule": datetime.timedelta(hours=1),
+    },
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanai.consultations.knowledge import (
     ANSWER_MAX_LENGTH,
@@ -95,7 +96,7 @@ class ArticleForm(DescribedErrors, forms.Form):
         help_text=_("请选择与类别对应的问题类型。"),
     )
     question = text_field(
-        _("问题"),
+        pgettext_lazy("knowledge base question", "问题"),
         max_length=QUESTION_MAX_LENGTH,
         required=True,
         help_text=_("用求助者的话来写，例如“考试前总是紧张怎么办？”"),

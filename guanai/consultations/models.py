@@ -5,6 +5,7 @@ from typing import Self
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanai.consultations.vocabulary import (
     AppointmentMode,
@@ -309,7 +310,7 @@ class Article(models.Model):
 
     kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
     topic = models.CharField(_("问题类型"), max_length=24, choices=Topic.choices)
-    question = models.CharField(_("问题"), max_length=200)
+    question = models.CharField(pgettext_lazy("knowledge base question", "问题"), max_length=200)
     answer = models.TextField(_("解答"))
     keywords = models.CharField(_("关键词"), max_length=200, blank=True)
     # Question, keywords and answer lower-cased, for search; written by the service.

@@ -431,7 +431,10 @@ COUNTED_COLUMNS = (
 
 def counted_rows(code: str, period: Period) -> QuerySet[Any, Any]:
     """The first scan: the period's requests grouped by child region, topic, urgency and accept bucket
-    (NULL: not accepted), with the counts of the service levels and the ratings (`COUNTED_COLUMNS`)."""
+    (NULL: not accepted), with the counts of the service levels and the ratings (`COUNTED_COLUMNS`).
+
+    Rows are counted on `created_at` (never NULL) rather than the id, so that both scans read only columns
+    an index can hold (see bench/RESULTS.md, "Online help at province scale")."""
     return (
         _period_rows(code, period)
         .annotate(
@@ -440,13 +443,15 @@ def counted_rows(code: str, period: Period) -> QuerySet[Any, Any]:
         )
         .values("area", "topic", "is_urgent", "accept_bucket")
         .annotate(
-            total=Count("pk"),
-            accept_breached_count=Count("pk", filter=Q(accept_breached=True)),
-            reply_measured=Count("pk", filter=Q(first_reply_at__isnull=False) | Q(reply_breached=True)),
-            reply_on_time=Count("pk", filter=Q(first_reply_at__isnull=False, reply_breached=False)),
+            total=Count("created_at"),
+            accept_breached_count=Count("created_at", filter=Q(accept_breached=True)),
+            reply_measured=Count(
+                "created_at", filter=Q(first_reply_at__isnull=False) | Q(reply_breached=True)
+            ),
+            reply_on_time=Count("created_at", filter=Q(first_reply_at__isnull=False, reply_breached=False)),
             ratings=Count("rating"),
             rating_sum=Sum("rating"),
-            satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM)),
+            satisfied=Count("created_at", filter=Q(rating__gte=SATISFIED_FROM)),
         )
         .values_list(*COUNTED_COLUMNS)
         .order_by()
@@ -463,7 +468,7 @@ def replied_rows(code: str, period: Period) -> QuerySet[Any, Any]:
             reply_bucket=MinutesBucket("created_at", "first_reply_at"),
         )
         .values("area", "topic", "reply_bucket")
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("created_at"))
         .values_list("area", "topic", "reply_bucket", "total")
         .order_by()
     )

@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from guanai.consultations.attachments import attachments_sweep_orphans
+from guanai.consultations.retention import consultations_purge_expired
 from guanai.consultations.routing import clocks_run
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,6 @@ def purge_expired() -> dict[str, int]:
     closed longer ago than the consent notice promises to keep them (`retention.consultations_purge_expired`).
     Idempotent: an erased request is recognised and not counted again; two runs at once skip each other's
     locked rows."""
-    from guanai.consultations.retention import consultations_purge_expired
-
     counts = consultations_purge_expired(now=timezone.now())
     if counts["consultations"]:
         logger.info(
@@ -47,3 +47,13 @@ def purge_expired() -> dict[str, int]:
             counts["attachments"],
         )
     return counts
+
+
+@shared_task(name="consultations.sweep_attachments")
+def sweep_attachments() -> int:
+    """Hourly: delete stored attachment files that no message names — those written by a message whose
+    transaction an outer caller rolled back (`attachments.attachments_sweep_orphans`)."""
+    removed = attachments_sweep_orphans()
+    if removed:
+        logger.info("consultations: %d orphaned attachment files deleted", removed)
+    return removed

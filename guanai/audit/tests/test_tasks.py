@@ -45,4 +45,5 @@ def test_both_run_on_a_schedule() -> None:
         "pairings.close_lapsed",
         "consultations.run_clocks",
         "consultations.purge_expired",
+        "consultations.sweep_attachments",
     }

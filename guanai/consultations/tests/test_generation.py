@@ -88,6 +88,12 @@ def test_every_request_is_placed_timed_and_run_through_consistently(regions: Non
             assert 1 <= row.rating <= 5
     references = [row.reference for row in rows]
     assert len(set(references)) == 1500
+    # Batches follow each other in time, each written in time order (references count up with it).
+    in_order = sorted(rows, key=lambda row: row.reference)
+    for start in range(0, 1500, 400):
+        batch = [row.created_at for row in in_order[start : start + 400]]
+        assert batch == sorted(batch)
+    assert max(row.created_at for row in in_order[:400]) <= min(row.created_at for row in in_order[800:1200])
     assert all(reference.startswith("ZS") and len(reference) == 10 for reference in references)
     # What a desk looks like: most closed, a little more psychological than legal, about 3 % urgent.
     closed = sum(1 for row in rows if row.state == State.CLOSED)
