@@ -22,6 +22,7 @@ from guanai.core.api import (
     SessionActorAuth,
     install_error_handlers,
 )
+from guanai.dashboards.api import router as dashboards_router
 from guanai.mentoring.api import router as mentoring_router
 from guanai.minors.api import router as minors_router
 from guanai.pairings.api import router as pairings_router
@@ -73,3 +74,4 @@ api.add_router("", consultation_duty_router)
 api.add_router("", consultation_supervision_router)
 api.add_router("/consultations", consultations_router)
 api.add_router("/knowledge", knowledge_router)
+api.add_router("/dashboards", dashboards_router)

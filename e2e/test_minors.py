@@ -100,8 +100,10 @@ def test_county_admin_finds_a_child_unmasks_the_id_and_meets_a_conflict(page: Pa
     page.locator("#id_id_number").press("Tab")
     expect(page.locator("#error-id_number")).to_have_text("")
     page.fill("#id_school", "我填写的学校")
-    # The live server shares one SQLite connection with this thread: let the field checks' htmx requests
-    # finish before writing from here, or the write meets "database table is locked".
+    # The live server's threads and this one share one SQLite connection, which allows one statement at a
+    # time: leave the field now (its check is an htmx request) and let every check finish, so that neither
+    # this thread's write nor the save below meets a check in flight ("database table is locked").
+    page.locator("#id_school").press("Tab")
     page.wait_for_load_state("networkidle")
 
     # Meanwhile someone else saves the record.
