@@ -17,7 +17,6 @@ retype the code on every page; the JSON API takes the code in a header on every 
 from __future__ import annotations
 
 import datetime
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,9 +324,9 @@ def consultation_for_requester(*, request: HttpRequest, reference: str, code: st
         raise RetrievalRateLimited()
     reference = codes.normalise_code(reference)[:32]
     candidate = Consultation.objects.filter(reference=reference).first() if reference else None
-    digest = codes.retrieval_digest(reference, code[:32])
     expected = candidate.retrieval_digest if candidate is not None else _NO_DIGEST
-    if not hmac.compare_digest(digest, expected) or candidate is None:
+    matches = codes.retrieval_matches(reference=reference, code=code[:32], digest=expected)
+    if candidate is None or not matches:
         # No target: a failed attempt on a real reference looks like one on an invented reference.
         audit.record(
             actor=None,
