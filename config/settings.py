@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "guanai.notifications",
     "guanai.consultations",
     "guanai.imports",
+    "guanai.dashboards",
     "guanai.web",
     "guanai.demo",
 ]

@@ -104,6 +104,8 @@ class Permission(enum.StrEnum):
     CONSULTATION_ANSWER = "consultations.answer"  # a lawyer or counsellor on duty: queue, conversations
     CONSULTATION_SUPERVISE = "consultations.supervise"  # metadata, service clocks, duty rosters, statistics
     KNOWLEDGE_WRITE = "consultations.knowledge"  # write and publish questions and answers
+    DASHBOARD_VIEW = "dashboards.view"  # the indicators of one's region and its subregions
+    DASHBOARD_EXPORT = "dashboards.export"  # the annual work report and the statistical returns
     AUDIT_VIEW = "audit.view"
     RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
@@ -146,21 +148,24 @@ _UPPER = {Permission.ACCOUNT_MANAGE, Permission.EXPORT_APPROVE}
 # lawyers and counsellors answer and write the knowledge base.
 _SUPERVISE = {Permission.CONSULTATION_SUPERVISE}
 _PROFESSIONAL = {Permission.CONSULTATION_ANSWER, Permission.KNOWLEDGE_WRITE}
+# The dashboards (issue 8): every level of staff steers by them, the village liaison included; the
+# annual report and the statistical returns are compiled by the admins, township upward.
+_DASHBOARD = {Permission.DASHBOARD_VIEW, Permission.DASHBOARD_EXPORT}
 _SELF = {Permission.VOLUNTEER_SELF, Permission.VISIT_RECORD, Permission.CAFE_INSPECT}
 
 # Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
 # keys; the auditor reads the audit log and nothing else; the security admin manages keys.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(
-        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE | _DASHBOARD
     ),
     Role.CITY_ADMIN: frozenset(
-        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE | _DASHBOARD
     ),
     Role.COUNTY_ADMIN: frozenset(
-        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE
+        _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE | _DASHBOARD
     ),
-    Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES),
+    Role.TOWNSHIP_ADMIN: frozenset(_STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _DASHBOARD),
     # The village liaison registers and updates the children and elders of the village, seen masked.
     Role.VILLAGE_LIAISON: frozenset(
         _FIELD
@@ -171,6 +176,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.VOLUNTEER_MANAGE,
             Permission.PAIRING_VIEW,
             Permission.CAFE_VIEW,
+            Permission.DASHBOARD_VIEW,
         }
     ),
     Role.VOLUNTEER: frozenset(_FIELD | _SELF),

@@ -83,7 +83,7 @@ def _area(item: AreaIndicators) -> AreaOut:
         "辖区以外的区域返回 404，月份格式有误返回 422。"
     ),
 )
-@requires(Permission.MINOR_VIEW)
+@requires(Permission.DASHBOARD_VIEW)
 def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter]) -> IndicatorsOut:
     result = indicators_for(actor=request_actor(request), region_code=filters.region, period=filters.period)
     return IndicatorsOut(

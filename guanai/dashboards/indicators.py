@@ -9,8 +9,8 @@ code (or under a code absent from the region table), so the parent always equals
 
 Sealed records (特殊青少年) are left out of every children's figure, at every level (as the registry and the
 overdue counts do), which keeps those figures additive down to the village. They are counted only in
-`sealed_children`, which exists at county level and above, with rows only for child regions at county
-level or above.
+`sealed_children` and `mentoring_cases` (open 帮教 cases), which exist at county level and above, with
+rows only for child regions at county level or above.
 
 Small-number protection: below county level, a count of 1–4 in a sensitive figure (`SENSITIVE`) is
 returned as "<5". So that a suppressed cell cannot be recovered by subtraction within one response:
@@ -48,6 +48,7 @@ from guanai.core import access, region_codes
 from guanai.core.access import Actor, Permission
 from guanai.core.errors import NotFoundError, ValidationFailed
 from guanai.core.region_codes import PREFIX_LENGTH, RegionLevel
+from guanai.mentoring.models import MentoringCase
 from guanai.minors.models import Consent, Minor
 from guanai.minors.vocabulary import Category, ConsentScope, Need, RiskLevel
 from guanai.minors.vocabulary import Status as MinorStatus
@@ -64,11 +65,13 @@ CONSULTATION_PARTS = ("reply_measured", "reply_on_time", "ratings", "rating_sum"
 Cell = int | Literal["<5"]
 SMALL_LIMIT = 5  # counts 1..4 are suppressed
 
-PERIOD_PATTERN = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+PERIOD_PATTERN = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2]))?")
 
 RISK_KEYS = tuple(f"children.risk.{level}" for level in RiskLevel.values)
 # Figures whose small counts identify children (their groups, needs, risks, reports, sealed records).
-SENSITIVE_PREFIXES = ("children", "eligible", "paired", "open_reports", "sealed_children")
+SENSITIVE_PREFIXES = ("children", "eligible", "paired", "open_reports", "sealed_children", "mentoring_cases")
+# Figures of sealed records, never counted below county level (未成年人保护法 art.103, 预防未成年人犯罪法).
+COUNTY_ONLY = ("sealed_children", "mentoring_cases")
 
 
 def is_sensitive(key: str) -> bool:
@@ -77,35 +80,55 @@ def is_sensitive(key: str) -> bool:
 
 @dataclass(frozen=True)
 class Period:
+    """A month ("2026-05") or a whole year ("2026"). Flows (visits, requests) are counted over it; stocks
+    (children, volunteers, pairings, open reports) as of its last day."""
+
     year: int
-    month: int
+    month: int | None = None
+
+    @property
+    def is_year(self) -> bool:
+        return self.month is None
 
     @property
     def first_day(self) -> datetime.date:
-        return datetime.date(self.year, self.month, 1)
+        return datetime.date(self.year, self.month or 1, 1)
 
     @property
     def last_day(self) -> datetime.date:
-        return datetime.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        month = self.month or 12
+        return datetime.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    @property
+    def start(self) -> datetime.datetime:
+        """The first instant of the period (Asia/Shanghai)."""
+        return timezone.make_aware(datetime.datetime.combine(self.first_day, datetime.time()))
 
     @property
     def end(self) -> datetime.datetime:
-        """The first instant after the month (Asia/Shanghai)."""
+        """The first instant after the period (Asia/Shanghai)."""
         following = self.last_day + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(following, datetime.time()))
 
     def year_earlier(self) -> Period:
         return Period(self.year - 1, self.month)
 
+    def months(self) -> list[Period]:
+        """The months of the period, in order (the month itself for a month)."""
+        if self.month is not None:
+            return [self]
+        return [Period(self.year, month) for month in range(1, 13)]
+
     def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}" if self.month is None else f"{self.year:04d}-{self.month:02d}"
 
 
 def parse_period(value: str) -> Period:
+    """"YYYY-MM" for a month, "YYYY" for a year."""
     match = PERIOD_PATTERN.fullmatch(value or "")
-    if match is None:
-        raise ValidationFailed(fields={"period": [_("统计月份应为 YYYY-MM 格式")]})
-    return Period(int(match.group(1)), int(match.group(2)))
+    if match is None or int(match.group(1)) < 2000:
+        raise ValidationFailed(fields={"period": [_("统计期应为 YYYY-MM（月）或 YYYY（年）格式")]})
+    return Period(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
 
 
 @dataclass(frozen=True)
@@ -236,6 +259,12 @@ def _count(code: str, length: int, period: Period, *, is_current: bool, today: d
             in_region, status=MinorStatus.ACTIVE, is_sealed=True, created_at__lt=period.end
         )
         _merge(counts, _grouped(sealed, "region_id", length).annotate(sealed_children=Count("pk")))
+        # Mentoring cases belong to the county (their region is always a county's code): open at the
+        # period's end, counted only at county level and above, like the sealed records they serve.
+        cases = MentoringCase.objects.filter(in_region, opened_at__lt=period.end).filter(
+            Q(closed_at__isnull=True) | Q(closed_at__gte=period.end)
+        )
+        _merge(counts, _grouped(cases, "region_id", length).annotate(mentoring_cases=Count("pk")))
 
     minor_in_region = region_codes.within_q("minor__region_id", code)
     visits = Visit.objects.filter(
@@ -280,7 +309,7 @@ def _count(code: str, length: int, period: Period, *, is_current: bool, today: d
     # guanai.consultations.statistics), and the ratings with their sum (the average is sum ÷ ratings).
     consultations = Consultation.objects.filter(
         in_region,
-        created_at__gte=timezone.make_aware(datetime.datetime.combine(period.first_day, datetime.time())),
+        created_at__gte=period.start,
         created_at__lt=period.end,
     )
     measured = Q(first_reply_at__isnull=False) | Q(reply_breached=True)
@@ -320,7 +349,7 @@ def figure_keys(*, code: str, is_current: bool) -> list[str]:
         keys.append(f"consultations.{kind}")
         keys += [f"consultations.{kind}.{part}" for part in CONSULTATION_PARTS]
     if is_county_or_above(code):
-        keys.append("sealed_children")
+        keys += list(COUNTY_ONLY)
     return keys
 
 
@@ -396,7 +425,7 @@ def _share(numerator: Cell | None, denominator: Cell | None) -> float | None:
 
 def indicator_region(*, actor: Actor, region_code: str) -> str:
     """The region asked for, when it lies inside the actor's own subtree (anything else answers 404)."""
-    if actor.region_code is None or not actor.has(Permission.MINOR_VIEW):
+    if actor.region_code is None or not actor.has(Permission.DASHBOARD_VIEW):
         raise NotFoundError()
     try:
         code = region_codes.normalise_code(region_code)
@@ -432,7 +461,7 @@ def indicators_for(
     if level == RegionLevel.VILLAGE:
         areas = []
     # Sealed children get no row below county level.
-    row_keys = [key for key in keys if key != "sealed_children" or child_level <= RegionLevel.COUNTY]
+    row_keys = [key for key in keys if key not in COUNTY_ONLY or child_level <= RegionLevel.COUNTY]
 
     def rows_for(counts: Counts) -> list[dict[str, int]]:
         return [{key: counts.get(area, {}).get(key, 0) for key in row_keys} for area in areas]

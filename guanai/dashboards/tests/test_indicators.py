@@ -17,6 +17,8 @@ from guanai.core.errors import NotFoundError, ValidationFailed
 from guanai.core.region_codes import RegionLevel
 from guanai.core.testing import count_queries
 from guanai.dashboards.indicators import (
+    COUNTY_ONLY,
+    Figure,
     Indicators,
     _count,
     _summed,
@@ -24,6 +26,7 @@ from guanai.dashboards.indicators import (
     indicators_for,
     parse_period,
 )
+from guanai.mentoring.models import MentoringCase
 from guanai.minors.tests.factories import (
     COMMUNITY_A,
     COMMUNITY_B,
@@ -92,7 +95,22 @@ def world(personas: dict[str, Any]) -> dict[str, Any]:
     # COMMUNITY_B: 4 children at low risk and one sealed record.
     for _ in range(4):
         MinorFactory.create(region_id=COMMUNITY_B, categories=1, risk_level="low")
-    MinorFactory.create(region_id=COMMUNITY_B, categories=128, is_sealed=True, special_kind="misconduct")
+    sealed = MinorFactory.create(
+        region_id=COMMUNITY_B, categories=128, is_sealed=True, special_kind="misconduct"
+    )
+    # One open mentoring case of the sealed record, and one that was open a year earlier, closed since.
+    officer = personas["county_b_admin"]
+    MentoringCase.objects.create(reference="BJ-TEST-1", minor=sealed, region_id=COUNTY_B, officer=officer)
+    MentoringCase.objects.create(
+        reference="BJ-TEST-2",
+        minor=sealed,
+        region_id=COUNTY_B,
+        officer=officer,
+        state="closed",
+        outcome="reintegrated",
+        opened_at=timezone.now() - datetime.timedelta(days=500),
+        closed_at=timezone.now() - datetime.timedelta(days=200),
+    )
 
     TeamFactory.create(committee=CommitteeFactory.create(region_id=VILLAGE_A))
     return {"period": _month(today), "personas": personas, "today": today}
@@ -204,10 +222,21 @@ def test_sealed_records_are_never_counted_below_county(world: dict[str, Any]) ->
     assert township.total.figures["children.category.128"].current == 0
 
 
+def test_mentoring_cases_are_counted_at_county_level_and_above_only(world: dict[str, Any]) -> None:
+    county = _indicators(world, "county_b_admin", COUNTY_B)
+    assert county.total.figures["mentoring_cases"] == Figure(current=1, year_earlier=1)
+    assert all("mentoring_cases" not in item.figures for item in county.children)
+    city = _indicators(world, "province_admin", CITY)
+    by_code = {item.code: item for item in city.children}
+    assert by_code[COUNTY_B].figures["mentoring_cases"].current == 1
+    assert by_code[COUNTY_A].figures["mentoring_cases"].current == 0
+    assert "mentoring_cases" not in _indicators(world, "county_b_admin", TOWNSHIP_B).total.figures
+
+
 @pytest.mark.parametrize("region", [COUNTY_A, TOWNSHIP_1, CITY])
 def test_parent_equals_the_sum_of_its_children(world: dict[str, Any], region: str) -> None:
     parent = _indicators(world, "province_admin", region)
-    additive = [key for key in figure_keys(code=region, is_current=True) if key != "sealed_children"]
+    additive = [key for key in figure_keys(code=region, is_current=True) if key not in COUNTY_ONLY]
     for key in additive:
         expected = parent.total.figures[key].current
         rows = [
