@@ -423,21 +423,24 @@ def _share(numerator: Cell | None, denominator: Cell | None) -> float | None:
 # --- The selector ---------------------------------------------------------------------------------------
 
 
-def indicator_region(*, actor: Actor, region_code: str) -> str:
-    """The region asked for, when it lies inside the actor's own subtree (anything else answers 404)."""
-    if actor.region_code is None or not actor.has(Permission.DASHBOARD_VIEW):
+def indicator_region(*, actor: Actor | None, region_code: str) -> str:
+    """The region asked for, when it lies inside the actor's own subtree (anything else answers 404).
+    No actor is the command line (`annual_report`, `statistical_returns`), run by the operator."""
+    if actor is not None and (actor.region_code is None or not actor.has(Permission.DASHBOARD_VIEW)):
         raise NotFoundError()
     try:
         code = region_codes.normalise_code(region_code)
     except ValueError as error:
         raise ValidationFailed(fields={"region": [_("区划代码应为 2、4、6、9 或 12 位数字")]}) from error
-    if not access.can_see_region(actor, code) or not region_codes.is_within(code, actor.region_code):
+    if actor is not None and (
+        not access.can_see_region(actor, code) or not region_codes.is_within(code, actor.region_code or "")
+    ):
         raise NotFoundError()
     return code
 
 
 def indicators_for(
-    *, actor: Actor, region_code: str, period: str, today: datetime.date | None = None
+    *, actor: Actor | None, region_code: str, period: str, today: datetime.date | None = None
 ) -> Indicators:
     """The indicators of a region (inside the actor's) for a month "YYYY-MM", with its child regions."""
     code = indicator_region(actor=actor, region_code=region_code)
