@@ -333,6 +333,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "consultations.sweep_attachments",
         "schedule": datetime.timedelta(hours=1),
     },
+    # The dashboards read the month's snapshot: rebuilt every hour, so a figure is at most an hour old.
+    "rebuild this month's indicator snapshots": {
+        "task": "dashboards.refresh_snapshots",
+        "schedule": crontab(minute=40),
+    },
+    "delete compiled reports after their retention period": {
+        "task": "dashboards.purge_report_files",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)

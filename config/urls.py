@@ -26,6 +26,8 @@ urlpatterns = [
     path("consultations/supervision/", include("guanai.consultations.supervision_urls")),
     path("consultations/", include("guanai.consultations.duty_urls")),
     path("consultations/", include("guanai.consultations.professional_urls")),
+    # Indicators with drill-down, the annual work report and the statistical returns.
+    path("dashboards/", include("guanai.dashboards.urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"

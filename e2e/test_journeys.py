@@ -282,6 +282,7 @@ def test_language_switch_translates_the_navigation(page: Page, site: str) -> Non
         "网吧监督",
         "帮教案件",
         "网上咨询监管",
+        "工作指标",
         "关工委组织",
         "行政区划",
         "用户",
@@ -292,7 +293,7 @@ def test_language_switch_translates_the_navigation(page: Page, site: str) -> Non
         page.click("#language-select + button")
     assert page.url == f"{site}/"
     assert page.evaluate("document.documentElement.lang") == "en"
-    assert navigation.nth(8).inner_text() == "Committees"
+    assert navigation.nth(9).inner_text() == "Committees"
     _open_committees(page, "Committees")
     assert page.url == f"{site}/committees/"
 
@@ -301,7 +302,7 @@ def test_language_switch_translates_the_navigation(page: Page, site: str) -> Non
         page.click("#language-select + button")
     assert page.url == f"{site}/committees/"
     assert page.evaluate("document.documentElement.lang") == "zh-hant"
-    assert navigation.nth(8).inner_text() == "關工委組織"
+    assert navigation.nth(9).inner_text() == "關工委組織"
     screenshot(page, "language-zh-hant")
 
 

@@ -124,6 +124,10 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "knowledge.update": _("修改知识问答"),
     "knowledge.publish": _("发布知识问答"),
     "knowledge.withdraw": _("撤回知识问答"),
+    # Dashboards and reports (guanai.dashboards)
+    "dashboard.report_requested": _("申请生成统计报表"),
+    "dashboard.report_generated": _("生成统计报表"),
+    "dashboard.report_downloaded": _("下载统计报表"),
     # The audit trail itself
     "audit.purged": _("清理过期审计日志"),
 }

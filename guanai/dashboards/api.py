@@ -1,13 +1,18 @@
-"""The dashboards' API: the indicators of a region and its child regions for a month."""
+"""The dashboards' API: the indicators of a region and its child regions for a month or a year, the
+monthly trend of a region, and the reports compiled in the background (request, follow, download)."""
 
+import datetime
 from typing import Literal
 
-from django.http import HttpRequest
-from ninja import Query, Schema
+from django.http import FileResponse, HttpRequest
+from ninja import Query, Schema, Status
 
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, responses
+from guanai.dashboards import jobs
 from guanai.dashboards.indicators import AreaIndicators, indicators_for
+from guanai.dashboards.models import ReportJob
+from guanai.dashboards.snapshots import indicator_trend
 
 router = Router(tags=["工作指标"])
 
@@ -43,6 +48,8 @@ class IndicatorsOut(Schema):
     level: int
     period: str
     year_earlier_period: str
+    source: str  # "snapshot" or "live"
+    as_of: datetime.date | None
     total: AreaOut
     children: list[AreaOut]
 
@@ -78,7 +85,8 @@ def _area(item: AreaIndicators) -> AreaOut:
     operation_id="dashboard_indicators",
     summary="工作指标",
     description=(
-        "辖区内某区域某月（YYYY-MM）的工作指标及下一级区域的分项，均附上年同月数值。县级以下区域中，"
+        "辖区内某区域某月（YYYY-MM）或某年（YYYY）的工作指标及下一级区域的分项，均附上年同期数值。"
+        "月度指标取自每日快照（source、as_of 说明来源与截至日期），没有快照时实时统计。县级以下区域中，"
         '儿童类别、需求、风险等级、强制报告等敏感指标的 1–4 显示为 "<5"；封存记录不在县级以下统计。'
         "辖区以外的区域返回 404，月份格式有误返回 422。"
     ),
@@ -92,6 +100,150 @@ def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter])
         level=result.level,
         period=result.period,
         year_earlier_period=result.year_earlier_period,
+        source=result.source,
+        as_of=result.as_of,
         total=_area(result.total),
         children=[_area(item) for item in result.children],
     )
+
+
+class TrendFilter(Schema):
+    region: str
+    period: str
+    months: int = 12
+
+
+class TrendMonthOut(Schema):
+    period: str
+    figures: dict[str, int | Literal["<5"] | None]
+
+
+@router.get(
+    "/trend",
+    response=responses(list[TrendMonthOut]),
+    operation_id="dashboard_trend",
+    summary="逐月走势",
+    description=(
+        "辖区内某区域截至某月（YYYY-MM）的逐月合计（默认 12 个月，最多 120 个月，按时间先后），"
+        "小数字保护与工作指标相同。月份格式有误或月数越界返回 422，辖区以外返回 404。"
+    ),
+)
+@requires(Permission.DASHBOARD_VIEW)
+def dashboard_trend(request: HttpRequest, filters: Query[TrendFilter]) -> list[TrendMonthOut]:
+    trend = indicator_trend(
+        actor=request_actor(request), region_code=filters.region, period=filters.period, months=filters.months
+    )
+    return [TrendMonthOut(period=period, figures=figures) for period, figures in trend]
+
+
+class ReportJobIn(Schema):
+    kind: Literal["annual_pdf", "annual_xlsx", "returns_xlsx"]
+    region: str
+    period: str
+
+
+class ReportJobOut(Schema):
+    id: int
+    kind: str
+    region_code: str
+    period: str
+    status: str
+    progress: int
+    step: str
+    message: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    is_downloadable: bool
+
+
+def _job(job: ReportJob) -> ReportJobOut:
+    return ReportJobOut(
+        id=job.pk,
+        kind=job.kind,
+        region_code=job.region_id,
+        period=job.period,
+        status=job.status,
+        progress=job.progress,
+        step=job.step,
+        message=job.message,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        is_downloadable=job.status == ReportJob.Status.SUCCEEDED and bool(job.file_name),
+    )
+
+
+@router.post(
+    "/reports",
+    response=responses(ReportJobOut, status=202),
+    operation_id="dashboard_report_request",
+    summary="申请生成报表",
+    description=(
+        "在后台生成年度工作统计（annual_pdf、annual_xlsx，统计期为年份 YYYY）或统计报表（returns_xlsx，"
+        "统计期为 YYYY-MM 或 YYYY）。返回任务，可凭 id 查询进度。每人同时最多 3 份未完成（429）。"
+    ),
+)
+@requires(Permission.DASHBOARD_EXPORT)
+def dashboard_report_request(request: HttpRequest, payload: ReportJobIn) -> Status:
+    job = jobs.report_job_request(
+        actor=request_actor(request), kind=payload.kind, region_code=payload.region, period=payload.period
+    )
+    job.refresh_from_db()  # without a broker the report has run already
+    return Status(202, _job(job))
+
+
+@router.get(
+    "/reports",
+    response=responses(list[ReportJobOut]),
+    operation_id="dashboard_report_list",
+    summary="我的报表",
+    description="本人最近申请的 20 份报表，新的在前。",
+)
+@requires(Permission.DASHBOARD_EXPORT)
+def dashboard_report_list(request: HttpRequest) -> list[ReportJobOut]:
+    return [_job(job) for job in jobs.report_jobs_of(actor=request_actor(request))]
+
+
+@router.get(
+    "/reports/{int:job_id}",
+    response=responses(ReportJobOut),
+    operation_id="dashboard_report_get",
+    summary="报表进度",
+    description="本人申请的一份报表的状态与进度（0–100）；他人的报表返回 404。",
+)
+@requires(Permission.DASHBOARD_EXPORT)
+def dashboard_report_get(request: HttpRequest, job_id: int) -> ReportJobOut:
+    return _job(jobs.report_job_get(actor=request_actor(request), job_id=job_id))
+
+
+@router.get(
+    "/reports/{int:job_id}/file",
+    # The file itself, not JSON: its 200 is described below, only the errors have the JSON shape.
+    response=dict.fromkeys(ERROR_STATUSES, ErrorOut),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "报表文件",
+                "content": {
+                    content_type: {"schema": {"type": "string", "format": "binary"}}
+                    for content_type in jobs.CONTENT_TYPES.values()
+                },
+            }
+        }
+    },
+    operation_id="dashboard_report_file",
+    summary="下载报表",
+    description=(
+        "本人申请且已生成的报表文件（PDF 或 Excel），每次下载记入审计日志；文件过期或未生成返回 404。"
+    ),
+)
+@requires(Permission.DASHBOARD_EXPORT)
+def dashboard_report_file(request: HttpRequest, job_id: int) -> FileResponse:
+    report = jobs.report_job_file(actor=request_actor(request), job_id=job_id)
+    response = FileResponse(
+        report.path.open("rb"),
+        as_attachment=True,
+        filename=report.download_name,
+        content_type=report.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

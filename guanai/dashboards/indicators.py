@@ -173,6 +173,8 @@ class Indicators:
     year_earlier_period: str
     total: AreaIndicators
     children: list[AreaIndicators] = field(default_factory=list)
+    source: str = "live"  # "snapshot" when both periods were read from the daily snapshots
+    as_of: datetime.date | None = None  # the day the counts were made for (the snapshot's, or today)
 
 
 # --- Counting -------------------------------------------------------------------------------------------
@@ -453,18 +455,32 @@ def indicators_for(
     level = region_codes.level_of(code)
     child_level = RegionLevel(min(level + 1, RegionLevel.VILLAGE))
     length = PREFIX_LENGTH[child_level] if level < RegionLevel.VILLAGE else region_codes.CODE_LENGTH
-    current = _count(code, length, month, is_current=True, today=today)
-    earlier = _count(code, length, month.year_earlier(), is_current=False, today=today)
+    # Months are read from the daily snapshots when both were built (one query), years counted live.
+    from guanai.dashboards.snapshots import snapshot_counts_for
+
+    stored = snapshot_counts_for(code=code, length=length, periods={month: True, month.year_earlier(): False})
+    if month in stored and month.year_earlier() in stored:
+        current, earlier = stored[month].counts, stored[month.year_earlier()].counts
+        source, as_of = "snapshot", stored[month].computed_for
+    else:
+        current = _count(code, length, month, is_current=True, today=today)
+        earlier = _count(code, length, month.year_earlier(), is_current=False, today=today)
+        source, as_of = "live", today
     keys = figure_keys(code=code, is_current=True)
+    # Sealed children get no row below county level.
+    row_keys = [key for key in keys if key not in COUNTY_ONLY or child_level <= RegionLevel.COUNTY]
+
+    def counted(counts: Counts) -> set[str]:
+        """The areas with something to show in a row: sealed records alone make no row below county
+        level (their counts are not shown there, and an empty row would tell where they are)."""
+        return {area for area, figures in counts.items() if any(figures.get(key) for key in row_keys)}
 
     names = {item.code: item.name for item in regions if item.code != code}
-    areas = sorted(set(names) | ((set(current) | set(earlier)) - {code}))
-    if code in current or code in earlier:
+    areas = sorted(set(names) | ((counted(current) | counted(earlier)) - {code}))
+    if code in counted(current) | counted(earlier):
         areas.append(code)
     if level == RegionLevel.VILLAGE:
         areas = []
-    # Sealed children get no row below county level.
-    row_keys = [key for key in keys if key not in COUNTY_ONLY or child_level <= RegionLevel.COUNTY]
 
     def rows_for(counts: Counts) -> list[dict[str, int]]:
         return [{key: counts.get(area, {}).get(key, 0) for key in row_keys} for area in areas]
@@ -531,4 +547,6 @@ def indicators_for(
         year_earlier_period=str(month.year_earlier()),
         total=area(code, own.name, level, total_now, total_then, True),
         children=children,
+        source=source,
+        as_of=as_of,
     )

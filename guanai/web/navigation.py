@@ -40,6 +40,7 @@ MODULES = [
         Permission.CONSULTATION_SUPERVISE,
         "consultations",
     ),
+    NavigationItem(_("工作指标"), "dashboards:overview", Permission.DASHBOARD_VIEW, "dashboards"),
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),

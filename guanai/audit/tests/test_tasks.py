@@ -46,4 +46,6 @@ def test_both_run_on_a_schedule() -> None:
         "consultations.run_clocks",
         "consultations.purge_expired",
         "consultations.sweep_attachments",
+        "dashboards.refresh_snapshots",
+        "dashboards.purge_report_files",
     }
