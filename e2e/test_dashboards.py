@@ -4,6 +4,7 @@ report and downloads the PDF, whose text carries the figures."""
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 def _drill(page: Page, name: str) -> None:
     with page.expect_navigation():
         page.locator("#table-regions tbody th a", has_text=name).first.click()
-    expect(page.locator("#dashboard-breadcrumbs .active")).to_have_text(name)
+    expect(page.locator("#dashboard-breadcrumbs .active")).to_contain_text(name)
     expect(page.locator("#dashboard-title")).to_contain_text(name)
 
 
@@ -52,7 +53,7 @@ def test_province_admin_drills_to_a_village_and_downloads_the_annual_report(
     expect(page.locator("#dashboard-source")).to_contain_text("<5")
     _drill(page, "富城村")
     expect(page.locator("#table-regions")).to_have_count(0)
-    expect(page.locator("#dashboard-breadcrumbs li")).to_have_text(
+    expect(page.locator("#dashboard-breadcrumbs li")).to_contain_text(
         ["浙江省", "杭州市", "淳安县", "千岛湖镇", "富城村"]
     )
     assert _charts_drawn(page) >= 7
@@ -64,7 +65,9 @@ def test_province_admin_drills_to_a_village_and_downloads_the_annual_report(
     with page.expect_navigation():
         page.click("#reports-link")
     page.select_option("#id_kind", "annual_pdf")
-    year = page.input_value("#id_period")
+    # This year's report: the demo's records were all made this year, so its stocks are the page's.
+    year = str(datetime.date.today().year)
+    page.fill("#id_period", year)
     with page.expect_navigation():
         page.click("#report-form button[type=submit]")
     # Without a broker the report is compiled before the page comes back; with one, the list polls.

@@ -363,6 +363,7 @@ def _bars(*, title: str, labels: Sequence[str], values: Sequence[float | str | N
     """Bars of counts (or shares in %); a "<5" cell is drawn at height 0 labelled "<5", a withheld one
     labelled "—", so no protected number is ever drawn."""
     import matplotlib
+    from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 
     with matplotlib.rc_context({"font.family": ["Noto Sans CJK SC"], "axes.unicode_minus": False}):
         chart = _figure(7.2, 0.9 + 0.32 * max(len(labels), 3))
@@ -373,8 +374,14 @@ def _bars(*, title: str, labels: Sequence[str], values: Sequence[float | str | N
         axes.set_yticks(positions, labels=list(labels))
         axes.invert_yaxis()
         axes.set_title(title)
-        top = max(heights, default=0.0) or 1.0
-        axes.set_xlim(0, top * 1.18)
+        if unit == "%":
+            # Shares: the whole scale, so that bars of different reports compare at a glance.
+            axes.set_xlim(0, 118)
+            axes.xaxis.set_major_locator(FixedLocator([0, 20, 40, 60, 80, 100]))
+            axes.xaxis.set_major_formatter(PercentFormatter(100))
+        else:
+            axes.set_xlim(0, (max(heights, default=0.0) or 1.0) * 1.18)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         for position, value, height in zip(positions, values, heights, strict=True):
             text: str
             if value == SUPPRESSED:
@@ -394,6 +401,7 @@ def _bars(*, title: str, labels: Sequence[str], values: Sequence[float | str | N
 
 def _lines(*, title: str, months: list[MonthPoint]) -> str:
     import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context({"font.family": ["Noto Sans CJK SC"], "axes.unicode_minus": False}):
         chart = _figure(7.2, 3.2)
@@ -404,7 +412,9 @@ def _lines(*, title: str, months: list[MonthPoint]) -> str:
         axes.plot(numbers, [point.consultations for point in shown], marker="s", label=_("网上咨询请求数"))
         axes.set_xticks(range(1, 13), labels=[_("%(month)s月") % {"month": month} for month in range(1, 13)])
         axes.set_xlim(0.5, 12.5)
-        axes.set_ylim(bottom=0)
+        highest = max([point.visits or 0 for point in shown] + [point.consultations or 0 for point in shown])
+        axes.set_ylim(0, max(highest, 4) * 1.15)  # a scale of whole numbers, also for an empty year
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(title)
         axes.legend(loc="upper left", frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
@@ -643,7 +653,7 @@ def _area_sheet(workbook: Any, title: str, tables: list[Table], *, with_group: b
     keys: list[str] = []
     for table in tables:
         keys += [key for key in table.keys if key not in keys]
-    headers = ([_("所属地区")] if with_group else []) + [_("区划代码"), _("名称"), _("结对覆盖率")]
+    headers = ([_("所属市")] if with_group else []) + [_("区划代码"), _("名称"), _("结对覆盖率")]
     headers += [figure_label(key) for key in keys]
     row = 2
     for table in tables:

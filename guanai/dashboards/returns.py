@@ -31,8 +31,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from guanai.committees.models import Committee
-from guanai.committees.vocabulary import CommitteeKind
+from guanai.committees.models import Committee, CommitteeKind
 from guanai.consultations.vocabulary import Kind
 from guanai.core import region_codes
 from guanai.core.access import Actor
@@ -206,6 +205,21 @@ def _specs() -> list[_TableSpec]:
 
 
 # --- The values ------------------------------------------------------------------------------------
+
+
+def cell_text(value: Value, column: ReturnColumn, *, is_change: bool = False) -> str:
+    """A cell as the workbook shows it, for a page: "<5", "—" for a withheld value, a share as a
+    percentage, an average with two decimals, a change with its sign."""
+    if value is None:
+        return WITHHELD_TEXT
+    if isinstance(value, str):
+        return value
+    sign = "+" if is_change and value != 0 else ""  # as the workbook's formats: no sign on a zero
+    if column.kind == "share":
+        return f"{value:{sign}.1%}"
+    if column.kind == "rating":
+        return f"{value:{sign}.2f}"
+    return f"{int(value):{sign},d}"
 
 
 def _ratio(numerator: Value, denominator: Value) -> float | None:
@@ -439,7 +453,7 @@ def _write_sheet(sheet: Worksheet, table: ReturnTable) -> None:
     row_number = FIRST_DATA_ROW
     for item in table.rows:
         _put(sheet, row_number, 1, item.label)
-        _put(sheet, row_number, 2, item.code)
+        _put(sheet, row_number, 2, item.code or None)
         for position in (1, 2):
             cell = sheet.cell(row=row_number, column=position)
             cell.border = GRID
