@@ -176,7 +176,8 @@ def assert_authorization_matrix(clients: dict[str, Client], checks: Iterable[Che
         where = f"{check.persona} {check.method} {check.path}"
         if response.status_code != check.status:
             failures.append(f"{where}: expected {check.status}, got {response.status_code}")
-        body = response.content.decode("utf-8", errors="replace")
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode("utf-8", errors="replace")
         failures += [
             f"{where}: response contains {text!r}" for text in check.must_not_contain if text in body
         ]

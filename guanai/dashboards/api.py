@@ -187,7 +187,7 @@ def dashboard_report_request(request: HttpRequest, payload: ReportJobIn) -> Stat
     job = jobs.report_job_request(
         actor=request_actor(request), kind=payload.kind, region_code=payload.region, period=payload.period
     )
-    job.refresh_from_db()  # without a broker the report has run already
+    job.refresh_from_db()  # without a broker, the report has run already when the request commits
     return Status(202, _job(job))
 
 

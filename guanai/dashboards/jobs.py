@@ -18,11 +18,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanai import audit
+from guanai.accounts.models import User
 from guanai.core.access import Actor, Permission
 from guanai.core.errors import NotFoundError, PermissionDeniedError, RateLimited, ValidationFailed
 from guanai.dashboards.indicators import indicator_region, parse_period
@@ -31,6 +32,10 @@ from guanai.dashboards.models import ReportJob
 logger = logging.getLogger(__name__)
 
 UNFINISHED_LIMIT = 3  # reports one person may have waiting or running at a time
+# A run that has not finished after this long was lost with its worker (the province's report takes minutes
+# at most): Celery delivers the task again (late acknowledgement) and the new delivery takes the job over;
+# the nightly purge marks one still stuck as failed, so it no longer counts against the requester's limit.
+STALE_AFTER = datetime.timedelta(minutes=30)
 LISTED = 20  # the requester's most recent jobs shown on the page
 Kind = ReportJob.Kind
 Status = ReportJob.Status
@@ -69,12 +74,12 @@ def report_job_request(*, actor: Actor, kind: str, region_code: str, period: str
         raise ValidationFailed(fields={"period": [_("年度工作统计按年度生成，请填写年份（YYYY）")]})
     if parsed.first_day > timezone.localdate():
         raise ValidationFailed(fields={"period": [_("统计期尚未开始")]})
-    unfinished = ReportJob.objects.filter(
-        requested_by=actor.user, status__in=[Status.PENDING, Status.RUNNING]
-    ).count()
-    if unfinished >= UNFINISHED_LIMIT:
-        raise RateLimited(_("已有 %(count)d 份报表正在生成，请稍候再申请") % {"count": unfinished})
     with transaction.atomic():
+        # The requester's row locked, so that two requests at once cannot both pass the limit.
+        User.objects.select_for_update().filter(pk=actor.user.pk if actor.user else None).first()
+        unfinished = _unfinished(ReportJob.objects.filter(requested_by=actor.user)).count()
+        if unfinished >= UNFINISHED_LIMIT:
+            raise RateLimited(_("已有 %(count)d 份报表正在生成，请稍候再申请") % {"count": unfinished})
         job = ReportJob.objects.create(kind=kind, region_id=code, period=str(parsed), requested_by=actor.user)
         audit.record(
             actor=actor,
@@ -86,6 +91,13 @@ def report_job_request(*, actor: Actor, kind: str, region_code: str, period: str
 
         transaction.on_commit(lambda: tasks.generate_report.delay(job_id=job.pk))
     return job
+
+
+def _unfinished(jobs: QuerySet[ReportJob], *, now: datetime.datetime | None = None) -> QuerySet[ReportJob]:
+    """Waiting, or running and not yet stale."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    running = Q(status=Status.RUNNING) & (Q(started_at__isnull=True) | Q(started_at__gte=cutoff))
+    return jobs.filter(Q(status=Status.PENDING) | running)
 
 
 Renderer = Callable[..., bytes]
@@ -117,10 +129,12 @@ class _Progress:
 
 
 def report_job_run(*, job_id: int) -> ReportJob | None:
-    """Compile one queued report. Idempotent: a job no longer pending is left alone (a second delivery of
-    the task, or a job already taken by another worker)."""
-    claimed = ReportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-        status=Status.RUNNING, started_at=timezone.now()
+    """Compile one queued report. Idempotent: a job running (taken by another worker) or finished is left
+    alone; a run stale for `STALE_AFTER` (its worker died) is taken over by the task's second delivery."""
+    now = timezone.now()
+    claimable = Q(status=Status.PENDING) | Q(status=Status.RUNNING, started_at__lt=now - STALE_AFTER)
+    claimed = ReportJob.objects.filter(claimable, pk=job_id).update(
+        status=Status.RUNNING, started_at=now, progress=0, step=""
     )
     if not claimed:
         return None
@@ -199,8 +213,12 @@ def report_job_file(*, actor: Actor, job_id: int) -> ReportFile:
 
 
 def report_files_purge(*, now: datetime.datetime | None = None) -> int:
-    """Delete the files of reports older than the retention period; the job rows stay, without a file."""
+    """Delete the files of reports older than the retention period; the job rows stay, without a file.
+    A run stuck for twice `STALE_AFTER` is marked failed (its requester may ask again)."""
     now = now or timezone.now()
+    ReportJob.objects.filter(status=Status.RUNNING, started_at__lt=now - 2 * STALE_AFTER).update(
+        status=Status.FAILED, message=_("生成中断，请重新申请"), finished_at=now
+    )
     cutoff = now - datetime.timedelta(days=ReportJob.FILE_RETENTION_DAYS)
     removed = 0
     for job in ReportJob.objects.filter(created_at__lt=cutoff).exclude(file_name=""):

@@ -30,7 +30,9 @@ class IndicatorSnapshot(models.Model):
         verbose_name = _("指标快照")
         verbose_name_plural = _("指标快照")
         constraints = [
-            models.UniqueConstraint(fields=["period", "depth", "area"], name="indicator_snapshot_unique_area"),
+            models.UniqueConstraint(
+                fields=["period", "depth", "area"], name="indicator_snapshot_unique_area"
+            ),
             models.CheckConstraint(
                 condition=Q(depth__in=[2, 4, 6, 9, 12]), name="indicator_snapshot_depth_known"
             ),

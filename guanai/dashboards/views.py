@@ -469,5 +469,5 @@ def report_download(request: HttpRequest, job_id: int) -> FileResponse:
         filename=report.download_name,
         content_type=report.content_type,
     )
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response

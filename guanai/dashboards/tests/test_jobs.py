@@ -97,6 +97,56 @@ def test_a_running_or_missing_job_is_left_alone(county_a: Actor, private_media: 
     assert _files(private_media) == []
 
 
+def test_a_run_lost_with_its_worker_is_taken_over_by_the_next_delivery(
+    county_a: Actor, private_media: Path
+) -> None:
+    job = _pending(county_a)
+    lost = timezone.now() - jobs.STALE_AFTER - datetime.timedelta(minutes=1)
+    ReportJob.objects.filter(pk=job.pk).update(status=ReportJob.Status.RUNNING, progress=40, started_at=lost)
+    done = jobs.report_job_run(job_id=job.pk)
+    assert done is not None
+    assert (done.status, done.progress) == (ReportJob.Status.SUCCEEDED, 100)
+    assert done.started_at is not None
+    assert done.started_at > lost
+    assert _files(private_media) == [done.file_name]
+
+
+def test_a_run_still_within_its_time_is_not_taken_over(county_a: Actor, private_media: Path) -> None:
+    job = _pending(county_a)
+    recent = timezone.now() - jobs.STALE_AFTER + datetime.timedelta(minutes=1)
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=ReportJob.Status.RUNNING, progress=40, started_at=recent
+    )
+    assert jobs.report_job_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.progress) == (ReportJob.Status.RUNNING, 40)
+
+
+def test_the_purge_fails_a_run_stuck_for_an_hour_and_it_no_longer_counts(
+    county_a: Actor, private_media: Path
+) -> None:
+    stuck = [_pending(county_a) for _ in range(jobs.UNFINISHED_LIMIT)]
+    long_ago = timezone.now() - 2 * jobs.STALE_AFTER - datetime.timedelta(minutes=1)
+    ReportJob.objects.filter(pk__in=[job.pk for job in stuck]).update(
+        status=ReportJob.Status.RUNNING, started_at=long_ago
+    )
+    jobs.report_files_purge()
+    assert set(ReportJob.objects.values_list("status", "message")) == {
+        (ReportJob.Status.FAILED, "生成中断，请重新申请")
+    }
+    queued = jobs.report_job_request(actor=county_a, kind="returns_xlsx", region_code=COUNTY_A, period="2026")
+    assert queued.status == ReportJob.Status.PENDING
+
+
+def test_stale_runs_do_not_count_against_the_limit(county_a: Actor, private_media: Path) -> None:
+    for _ in range(jobs.UNFINISHED_LIMIT):
+        _pending(county_a)
+    lost = timezone.now() - jobs.STALE_AFTER - datetime.timedelta(minutes=1)
+    ReportJob.objects.update(status=ReportJob.Status.RUNNING, started_at=lost)
+    job = jobs.report_job_request(actor=county_a, kind="returns_xlsx", region_code=COUNTY_A, period="2026")
+    assert ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.PENDING).exists()
+
+
 def test_a_failing_renderer_marks_the_job_failed_and_leaves_no_file(
     county_a: Actor, private_media: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -440,7 +440,7 @@ def test_a_requested_report_runs_and_downloads(
     assert download.status_code == 200
     assert download["Content-Type"] == content_type
     assert download["Content-Disposition"].startswith("attachment;")
-    assert download["Cache-Control"] == "no-store"
+    assert download["Cache-Control"] == "private, no-store"
     content = b"".join(download.streaming_content)  # type: ignore[attr-defined]
     assert content == stored.read_bytes()
     assert content.startswith(magic)
