@@ -391,7 +391,7 @@ def measure() -> None:
     print("| measure | region | p50 ms | p95 ms | p95 / limit p95 |")
     print("|---|---|---:|---:|---:|")
     for measure_label, region, p50, p95, ratio in rows:
-        shown = "—" if ratio is None else f"{ratio:.3f}"
+        shown = "—" if ratio is None else f"{ratio:.4f}"
         print(f"| {measure_label} | {region} | {p50:,.1f} | {p95:,.1f} | {shown} |")
     print()
     print("| snapshot_build | rows | seconds |")

@@ -124,7 +124,7 @@ class Period:
 
 
 def parse_period(value: str) -> Period:
-    """"YYYY-MM" for a month, "YYYY" for a year."""
+    """A month ("YYYY-MM") or a whole year ("YYYY")."""
     match = PERIOD_PATTERN.fullmatch(value or "")
     if match is None or int(match.group(1)) < 2000:
         raise ValidationFailed(fields={"period": [_("统计期应为 YYYY-MM（月）或 YYYY（年）格式")]})

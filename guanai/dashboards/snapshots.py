@@ -21,7 +21,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from guanai.regions.models import Region
 DEPTHS = (2, 4, 6, 9, 12)
 COUNTY_DEPTH = PREFIX_LENGTH[RegionLevel.COUNTY]
 BATCH_SIZE = 2000
+SNAPSHOT_LOCK = 0x5A4E  # the advisory lock namespace of snapshot builds (any other use picks another)
 # Days at the start of a month during which the previous month is rebuilt too (late corrections).
 LATE_CORRECTION_DAYS = 3
 # Figures that depend on today's due days and hours: a period read as "a year earlier" has none.
@@ -115,9 +116,22 @@ def snapshot_build(*, period: Period, today: datetime.date | None = None) -> int
             for area, counts in sorted(areas.items())
         ]
     with transaction.atomic():
+        _lock_period(period)
         IndicatorSnapshot.objects.filter(period=str(period)).delete()
         IndicatorSnapshot.objects.bulk_create(rows, batch_size=BATCH_SIZE)
     return len(rows)
+
+
+def _lock_period(period: Period) -> None:
+    """Two builds of one period at once (the hourly task and a backfill) take turns: without the lock the
+    second one's delete, blind to the rows the first has just inserted, would collide with them on the
+    unique index. SQLite writes one transaction at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [SNAPSHOT_LOCK, period.year * 100 + (period.month or 0)],
+            )
 
 
 def _previous_month(period: Period) -> Period:

@@ -30,6 +30,7 @@ from guanai.dashboards.tests.test_indicators import (
     COUNTY_B,
     TOWNSHIP_1,
     TOWNSHIP_2,
+    TOWNSHIP_B,
     VILLAGE_2,
 )
 from guanai.minors.tests.factories import COMMUNITY_A, VILLAGE_A, MinorFactory
@@ -94,6 +95,10 @@ def test_snapshot_gives_the_live_indicators_of_every_region_at_every_level(more:
     county = live[(COUNTY_A, str(month))]
     assert [item.code for item in county.children] == [TOWNSHIP_1, TOWNSHIP_2, COUNTY_A]
     assert county.total.figures["sealed_children"].current == 1
+    # County B's only records at its own code are a mentoring case: no row (nothing of it is shown there).
+    county_b = live[(COUNTY_B, str(month))]
+    assert [item.code for item in county_b.children] == [TOWNSHIP_B]
+    assert county_b.total.figures["mentoring_cases"].current == 1
 
 
 def test_a_year_stays_live_and_a_missing_year_earlier_snapshot_means_live(more: dict[str, Any]) -> None:
