@@ -444,7 +444,8 @@ def indicator_region(*, actor: Actor | None, region_code: str) -> str:
 def indicators_for(
     *, actor: Actor | None, region_code: str, period: str, today: datetime.date | None = None
 ) -> Indicators:
-    """The indicators of a region (inside the actor's) for a month "YYYY-MM", with its child regions."""
+    """The indicators of a region (inside the actor's) for a month "YYYY-MM" or a year "YYYY", with its
+    child regions."""
     code = indicator_region(actor=actor, region_code=region_code)
     month = parse_period(period)
     today = today or timezone.localdate()
