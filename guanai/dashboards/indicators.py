@@ -416,7 +416,8 @@ def _cell(value: int, *, shown: bool) -> Cell | None:
     return SUPPRESSED if _is_small(value) else None
 
 
-def _share(numerator: Cell | None, denominator: Cell | None) -> float | None:
+def share_of(numerator: Cell | float | None, denominator: Cell | float | None) -> float | None:
+    """Count ÷ count to 4 places; withheld (None) when a part is suppressed, withheld, not a count or 0."""
     if not isinstance(numerator, int) or not isinstance(denominator, int) or denominator == 0:
         return None
     return round(numerator / denominator, 4)
@@ -507,10 +508,10 @@ def indicators_for(
         }
         service = {
             kind: Service(
-                reply_on_time_share=_share(
+                reply_on_time_share=share_of(
                     now[f"consultations.{kind}.reply_on_time"], now[f"consultations.{kind}.reply_measured"]
                 ),
-                average_rating=_share(
+                average_rating=share_of(
                     now[f"consultations.{kind}.rating_sum"], now[f"consultations.{kind}.ratings"]
                 ),
             )
@@ -524,8 +525,8 @@ def indicators_for(
             is_own_level=own_level,
             figures=figures,
             coverage=Share(
-                current=_share(now["paired"], now["eligible"]),
-                year_earlier=_share(then["paired"], then["eligible"]),
+                current=share_of(now["paired"], now["eligible"]),
+                year_earlier=share_of(then["paired"], then["eligible"]),
             ),
         )
 

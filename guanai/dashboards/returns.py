@@ -42,6 +42,7 @@ from guanai.dashboards.indicators import (
     Indicators,
     indicators_for,
     parse_period,
+    share_of,
 )
 from guanai.dashboards.labels import figure_label
 from guanai.minors.vocabulary import Category, Need, RiskLevel
@@ -222,13 +223,6 @@ def cell_text(value: Value, column: ReturnColumn, *, is_change: bool = False) ->
     return f"{int(value):{sign},d}"
 
 
-def _ratio(numerator: Value, denominator: Value) -> float | None:
-    """As the indicators compute shares and averages: withheld when a part is suppressed or zero."""
-    if not isinstance(numerator, int) or not isinstance(denominator, int) or denominator == 0:
-        return None
-    return round(numerator / denominator, 4)
-
-
 def _value(area: AreaIndicators, column: ReturnColumn, *, is_year_earlier: bool) -> Value:
     key = column.key
     if key == COVERAGE:
@@ -245,7 +239,7 @@ def _value(area: AreaIndicators, column: ReturnColumn, *, is_year_earlier: bool)
         # The service levels are given for the period only: a year earlier they are computed from the
         # year-earlier counts, as the indicators compute the current ones.
         numerator, denominator = parts or ("rating_sum", "ratings")
-        return _ratio(
+        return share_of(
             _figure(area, f"consultations.{kind}.{numerator}", is_year_earlier=True),
             _figure(area, f"consultations.{kind}.{denominator}", is_year_earlier=True),
         )

@@ -32,13 +32,15 @@ from guanai.dashboards.indicators import (
 )
 from guanai.dashboards.labels import figure_label
 from guanai.dashboards.models import ReportJob
+from guanai.dashboards.reports import WITHHELD_TEXT as DASH
+from guanai.dashboards.reports import cell_text, change_of, share_text
+from guanai.dashboards.reports import change_text as printed_change
 from guanai.dashboards.snapshots import indicator_trend
 from guanai.minors.vocabulary import Category, Need, RiskLevel
 from guanai.regions.models import Region
 from guanai.volunteers.vocabulary import ElderCategory, Specialty
 from guanai.web.forms import put_errors
 
-DASH = "—"
 CHILD_LEVEL_TITLES = {
     RegionLevel.CITY: gettext_lazy("各市"),
     RegionLevel.COUNTY: gettext_lazy("各县（市、区）"),
@@ -58,25 +60,10 @@ REGION_COLUMNS = (
 )
 
 
-def cell_text(value: Cell | float | None) -> str:
-    """A count as shown: the number, "<5" for a protected small count, "—" for a withheld one."""
-    if value is None:
-        return DASH
-    return str(value)
-
-
-def share_text(value: float | None) -> str:
-    return DASH if value is None else f"{value * 100:.1f}%"
-
-
 def change_text(current: Cell | None, earlier: Cell | None) -> str:
-    """The change on a year earlier, when both are shown numbers."""
-    if not isinstance(current, int) or not isinstance(earlier, int):
-        return DASH
-    difference = current - earlier
-    if earlier == 0:
-        return f"{difference:+d}"
-    return f"{difference:+d}（{difference / earlier * 100:+.1f}%）"
+    """The change on a year earlier as the annual report prints it, in one cell: "+3（+5.0%）"."""
+    absolute, percent = printed_change(change_of(current, earlier))
+    return absolute if percent == DASH else f"{absolute}（{percent}）"
 
 
 def plotted(value: Cell | float | None) -> int | float | None:
