@@ -52,7 +52,7 @@ e2e: $(STAMP)
 # Re-pin every dependency after changing pyproject.toml.
 lock:
 	rm -rf /tmp/guanai-lock && $(PYTHON) -m venv /tmp/guanai-lock
-	/tmp/guanai-lock/bin/pip install --quiet --upgrade pip && /tmp/guanai-lock/bin/pip install --quiet -e ".[dev]"
+	/tmp/guanai-lock/bin/pip install --quiet --upgrade pip && /tmp/guanai-lock/bin/pip install --quiet -e ".[dev,load]"
 	/tmp/guanai-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 openapi: $(STAMP)
