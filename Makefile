@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_SETTINGS := DJANGO_SETTINGS_MODULE=config.settings_test
 
-.PHONY: run test lint typecheck migrations-check pytest e2e lock openapi messages static-vendor clean
+.PHONY: run test lint typecheck migrations-check pytest e2e audit lock openapi messages static-vendor clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ pytest: $(STAMP)
 # Browser journeys in Debian's Chromium (installed by .ci/run).
 e2e: $(STAMP)
 	$(BIN)/pytest e2e -p no:xdist
+
+# Known vulnerabilities of every pinned dependency (PyPI's advisory data). --strict: a package that could not
+# be looked up fails the audit rather than passing unchecked.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r constraints.txt
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

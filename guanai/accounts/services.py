@@ -48,6 +48,9 @@ def user_create(
     return user
 
 
+DUTY_SEPARATED_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+
+
 @transaction.atomic
 def role_assign(
     *,
@@ -77,6 +80,21 @@ def role_assign(
     valid_from = valid_from or timezone.localdate()
     if valid_to is not None and valid_to < valid_from:
         raise ValidationFailed(fields={"valid_to": [_("截止日期不能早于生效日期")]})
+    # Separation of duties (等保 2.0): the system, security and audit administrators are three people.
+    if role in DUTY_SEPARATED_ROLES:
+        others = RoleAssignment.objects.filter(user=user, role__in=DUTY_SEPARATED_ROLES - {role}).values_list(
+            "role", flat=True
+        )
+        held = next(iter(others), None)
+        if held is not None:
+            raise ValidationFailed(
+                fields={
+                    "role": [
+                        _("系统管理员、安全管理员和审计管理员须由不同人员担任：该用户已是%(held)s")
+                        % {"held": Role(held).label}
+                    ]
+                }
+            )
     same = RoleAssignment.objects.filter(user=user, role=role, region=region)
     same = same.filter(committee_id=committee_id) if committee_id else same.filter(committee__isnull=True)
     existing = same.first()

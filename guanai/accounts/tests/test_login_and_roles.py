@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.test import Client
 
+from guanai.accounts.models import RoleAssignment
 from guanai.accounts.services import role_assign, user_create
 from guanai.core.access import Role
 from guanai.core.errors import ValidationFailed
@@ -138,3 +139,30 @@ def test_mobile_numbers_are_stored_encrypted_and_found_by_their_blind_index(regi
     with pytest.raises(ValidationFailed) as raised:
         user_create(username="tang2", password="Tang-Pass-2026", mobile="13905710007")
     assert raised.value.fields == {"mobile": ["该手机号已被其他账号使用"]}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (Role.SYSTEM_ADMIN, Role.AUDITOR),
+        (Role.AUDITOR, Role.SECURITY_ADMIN),
+        (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN),
+    ],
+)
+def test_the_system_security_and_audit_administrators_are_three_people(
+    regions: None, first: Role, second: Role
+) -> None:
+    province = Region.objects.get(code="330000000000")
+    user = user_create(username="duty-person", password=None)
+    role_assign(user=user, role=first, region=province)
+    with pytest.raises(ValidationFailed) as refusal:
+        role_assign(user=user, role=second, region=province)
+    assert refusal.value.fields == {
+        "role": [f"系统管理员、安全管理员和审计管理员须由不同人员担任：该用户已是{first.label}"]
+    }
+    assert list(RoleAssignment.objects.filter(user=user).values_list("role", flat=True)) == [first]
+    # Holding the same duty again is no conflict, and another person takes the other duty.
+    assert role_assign(user=user, role=first, region=province).role == first
+    other = user_create(username="another-person", password=None)
+    role_assign(user=other, role=second, region=province)
+    assert RoleAssignment.objects.filter(user=other).count() == 1
