@@ -105,6 +105,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that a database gone away answers 503 from wherever it is noticed, never a traceback.
+    "guanai.web.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -423,3 +425,9 @@ if not 0 < GUANAI_CRISIS_ACCEPT_MINUTES <= 60:
     raise ImproperlyConfigured("GUANAI_CRISIS_ACCEPT_MINUTES must be between 1 and 60")
 if not 0 < GUANAI_CONSULTATION_REPLY_HOURS <= 168:
     raise ImproperlyConfigured("GUANAI_CONSULTATION_REPLY_HOURS must be between 1 and 168")
+
+# Backups (`manage.py backup` / `restore`, guanai.core.backup): the SM4 key that encrypts them, 32 hex
+# characters (`openssl rand -hex 16`) or the base64 of 16 bytes. Kept apart from the backups and from the
+# field keys; the commands refuse to run without it when GUANAI_DEBUG is off (with it on, one is generated
+# into var/backup-key). The web server does not need it.
+GUANAI_BACKUP_KEY = env("GUANAI_BACKUP_KEY") or ""

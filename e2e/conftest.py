@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
@@ -35,6 +36,14 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEMO_PASSWORD = "E2e-Pass-2026x"  # noqa: S105 - the password the demo accounts get in these tests only
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 812}
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    # Keep each phase's report on the test, so the page fixture's teardown knows whether a step failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +78,10 @@ def _open_page(chromium: Browser, request: pytest.FixtureRequest, viewport: View
     ARTIFACTS.mkdir(exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
     page.screenshot(path=str(ARTIFACTS / f"{name}-last.png"), full_page=True)
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # The page as the failing step left it, under a name that says so.
+        page.screenshot(path=str(ARTIFACTS / f"{name}-FAILED.png"), full_page=True)
     context.close()
     assert errors == [], f"JavaScript errors on the pages: {errors}"
 

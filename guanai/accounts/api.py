@@ -7,7 +7,7 @@ from guanai.accounts.models import RoleAssignment, User
 from guanai.accounts.selectors import user_get, user_list
 from guanai.accounts.services import user_set_preferences
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import mask_field, unmask_field
 from guanai.regions.selectors import region_breadcrumb
 
@@ -117,7 +117,7 @@ class UserPageOut(Schema):
 class UserFilter(Schema):
     q: str | None = Field(None, max_length=50, description="按用户名或姓名搜索")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class UnmaskIn(Schema):

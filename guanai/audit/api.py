@@ -7,7 +7,7 @@ from ninja import Field, Query, Schema
 from guanai.audit.models import AuditEvent
 from guanai.audit.selectors import AuditEventFilters, audit_event_list
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 
 router = Router(tags=["audit"])
 
@@ -80,7 +80,7 @@ class AuditEventFilter(Schema):
         None, description="截止时间（不含），ISO 8601；不带时区时按北京时间"
     )
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get(

@@ -26,7 +26,7 @@ from guanai.cafes.selectors import (
 from guanai.cafes.services import CafeInput, InspectionInput
 from guanai.cafes.vocabulary import FindingOutcome, FindingState, problem_labels
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import mask_field
 from guanai.volunteers.models import Volunteer
 
@@ -123,7 +123,7 @@ class CafeFilterIn(Schema):
     has_open_findings: bool = False
     inspection_due: bool = Field(False, description="90 天内未巡查")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class InspectionIn(Schema):
@@ -184,7 +184,7 @@ class FindingFilterIn(Schema):
     overdue: bool = False
     region: str | None = Field(None, description="县或乡镇（街道）的区划代码")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class FollowUpIn(Schema):

@@ -4,7 +4,7 @@ from ninja import Field, Query, Schema
 from guanai.committees.models import Committee, CommitteeMember
 from guanai.committees.selectors import committee_get, committee_list, committee_parent
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 
 router = Router(tags=["committees"])
 
@@ -70,7 +70,7 @@ class CommitteeFilter(Schema):
     kind: str | None = Field(None, description="regional / school / enterprise")
     q: str | None = Field(None, max_length=50, description="按名称或区划简称搜索")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/", response=responses(CommitteePageOut), operation_id="committees_list", summary="关工委列表")

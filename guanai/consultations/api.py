@@ -38,7 +38,7 @@ from guanai.consultations.conversation import (
 from guanai.consultations.models import Appointment, Consultation, LegalAidReferral, Message
 from guanai.consultations.vocabulary import Sender
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, responses
+from guanai.core.api import ERROR_STATUSES, MAX_OFFSET, ErrorOut, Router, responses
 
 router = Router(tags=["咨询服务"])
 
@@ -54,7 +54,7 @@ class ConsultationFilter(Schema):
     )
     kind: Literal["", "legal", "psychological"] = ""
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ConsultationItemOut(Schema):

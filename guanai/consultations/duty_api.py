@@ -16,7 +16,7 @@ from ninja import Field, Query, Schema
 from guanai.consultations import duty, routing
 from guanai.consultations.models import Consultation, DutySlot
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.errors import PermissionDeniedError
 
 router = Router(tags=["咨询值班"])
@@ -114,7 +114,7 @@ class DutySlotFilter(Schema):
     kind: KindValue | None = None
     volunteer_id: int | None = None
     limit: int = Field(200, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class SlotIn(Schema):

@@ -28,7 +28,7 @@ from guanai.consultations.knowledge import (
 from guanai.consultations.knowledge_forms import SUGGEST_TEXT_MAX_LENGTH
 from guanai.consultations.models import Article
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 
 router = Router(tags=["知识库"])
 
@@ -118,7 +118,7 @@ class SuggestionFilter(Schema):
 
 class MineFilter(Schema):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def _article_out(article: Article) -> ArticleOut:

@@ -7,7 +7,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db.utils import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja import Router as NinjaRouter
 from ninja.errors import AuthenticationError, HttpError
@@ -33,7 +35,19 @@ class ErrorOut(Schema):
     fields: dict[str, list[str]] = {}
 
 
+# The database went away (connection refused or closed, locked): the client may try again shortly.
+DATABASE_UNAVAILABLE_RETRY_AFTER = 30
+
+
+def database_unavailable_message() -> str:
+    return _("数据库暂时无法访问，请稍后再试。已保存的数据不受影响，未完成的操作没有保存。")
+
+
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
+
+# The largest `offset` a list accepts: beyond any page a person reads, and well inside the 64-bit integer
+# SQLite and PostgreSQL take for OFFSET (a larger one reached the database and answered 500).
+MAX_OFFSET = 2**31 - 1
 
 
 def responses(ok: Any, *, status: int = 200) -> dict[int, Any]:
@@ -151,3 +165,14 @@ def install_error_handlers(
     api.add_exception_handler(AuthenticationError, authentication_error)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(HttpError, http_error)
+
+    def database_unavailable(request: HttpRequest, error: Any) -> HttpResponse:
+        # Ninja catches every error before any middleware; with DEBUG on it would answer the traceback.
+        logger.error("database unavailable during %s %s: %s", request.method, request.path, error)
+        response = error_response(api, request, 503, "database_unavailable", database_unavailable_message())
+        response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    api.add_exception_handler(OperationalError, database_unavailable)
+    api.add_exception_handler(InterfaceError, database_unavailable)

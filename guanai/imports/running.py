@@ -7,17 +7,23 @@ All or nothing: the whole file is written in one transaction, the audit event la
 leaves nothing of the batch and running the import again completes it. Rows are streamed and written in
 chunks. The ImportBatch is written outside that transaction, so a failed import still shows (FAILED, or
 RUNNING when the process was killed) while nothing of its rows was kept.
+
+A queued import (a Celery task, acknowledged late) is delivered again when its worker is killed; the
+second delivery finds the batch RUNNING. `batch_lease` tells a dead run from a live one: the run holds
+a lock the operating system or the database server releases when its process dies.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, Required, TypedDict, TypeVar
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +46,8 @@ from guanai.imports.results import ImportResult, RowError
 from guanai.regions.models import Region
 
 CHUNK_SIZE = 1000
+# The first key of the PostgreSQL advisory locks of import batches (the second is the batch id).
+LEASE_LOCK_CLASS = zlib.crc32(b"guanai.imports.batch") & 0x7FFFFFFF
 
 Progress = Callable[[int, int | None], None]
 Item = TypeVar("Item")
@@ -262,3 +270,42 @@ def finish_batch(batch: ImportBatch, result: ImportResult, *, failure: BaseExcep
     except Exception:  # the outer transaction is broken; its caller sees the original error
         if failure is None:
             raise
+
+
+@contextlib.contextmanager
+def batch_lease(batch_id: int) -> Iterator[bool]:
+    """Hold the right to run import batch `batch_id` for the duration of the block; yields False when a
+    live process holds it already.
+
+    Released when the block ends, and by the system when the holder dies (SIGKILL, OOM, lost host):
+    on PostgreSQL a session advisory lock, dropped with the connection; on SQLite, which runs on one
+    machine, an flock on a file next to the database's private media. So a batch left RUNNING whose lease
+    can be taken is one whose run died, and since its rows were written in one transaction that rolled
+    back, running it again is safe."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LEASE_LOCK_CLASS, int(batch_id)])
+            held = bool(cursor.fetchone()[0])
+        try:
+            yield held
+        finally:
+            if held and connection.is_usable():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LEASE_LOCK_CLASS, int(batch_id)])
+        return
+    import fcntl
+    from pathlib import Path
+
+    directory = Path(settings.MEDIA_ROOT) / "imports" / "leases"
+    directory.mkdir(parents=True, exist_ok=True)
+    # The file stays: removing it while another process waits on it would let two hold "the" lock.
+    with open(directory / f"batch-{int(batch_id)}.lock", "a+b") as lock_file:
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)

@@ -15,7 +15,7 @@ from ninja import Field, Query, Schema, Status
 
 from guanai.accounts.models import User
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.mentoring import display
 from guanai.mentoring.models import AccessGrant, CaseGoal, CaseMentor, CaseReview, MentoringCase
 from guanai.mentoring.selectors import (
@@ -77,7 +77,7 @@ class CasePageOut(Schema):
 class CaseFilter(Schema):
     state: Literal["open", "closed", "all"] = "all"
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class YouthOut(Schema):

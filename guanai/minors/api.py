@@ -6,7 +6,7 @@ from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
 
 from guanai import audit
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.errors import NotFoundError
 from guanai.core.masking import unmask_field
 from guanai.imports.models import ImportBatch
@@ -165,7 +165,7 @@ class MinorFilterFields(Schema):
 
 class MinorFilter(MinorFilterFields):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class CloseIn(Schema):

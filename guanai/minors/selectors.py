@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from guanai.minors.models import Consent, DuplicateFlag, Guardian, Minor
 from guanai.minors.services import VERIFICATION_INTERVAL
 from guanai.minors.validation import FULL_WIDTH
 from guanai.minors.vocabulary import Status, with_all_bits
+
+# The longest value a search term can match: name_pinyin (names are 50, ID numbers 18 characters).
+SEARCH_MAX_LENGTH = 200
 
 SORTS = {
     "name": ("name_pinyin", "id"),
@@ -66,12 +70,21 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 def _search(q: str) -> Q:
     """What a typed search means: an ID number (exact, by the blind index), a phone number (a guardian's,
-    by its blind index), pinyin or initials (zhangsanming, zsm), or part of a name."""
+    by its blind index), pinyin or initials (zhangsanming, zsm), or part of a name.
+
+    Control characters are in no name, ID number or phone, and PostgreSQL refuses a NUL in a query: they
+    are dropped. A term longer than anything it could match (name_pinyin, 200) matches nothing, without
+    asking the database (SQLite refuses a LIKE pattern over 50,000 bytes)."""
+    q = "".join(character for character in q if unicodedata.category(character) != "Cc")
+    if len(q.strip()) > SEARCH_MAX_LENGTH:
+        return Q(pk__in=[])
     typed = q.translate(FULL_WIDTH).strip().lstrip("'").replace(" ", "")
     if re.fullmatch(r"[0-9]{17}[0-9Xx]", typed):
         return Q(id_number_index=blind_index(Minor, "id_number", typed.upper()))
     digits = typed.replace("-", "")
-    if digits.isdigit() and len(digits) >= 7:
+    # ASCII digits only: "٣٣٣٣٣٣٣".isdigit(), and its blind index (of no digits) is None — every guardian
+    # without a phone.
+    if digits.isascii() and digits.isdigit() and len(digits) >= 7:
         guardians = Guardian.objects.filter(phone_index=blind_index(Guardian, "phone", typed))
         return Q(pk__in=guardians.values("minor_id"))
     if typed.isascii() and typed.isalpha():

@@ -35,12 +35,15 @@ def import_roster(
 ) -> dict[str, object]:
     """Run one queued roster import (`services.minor_import_start`): the batch record gets its status,
     counts and refused rows; the progress goes to the cache for the page to poll; a workbook of the
-    refused rows is written for download. Idempotent: a batch that is no longer pending is left alone."""
+    refused rows is written for download. Idempotent: a batch that succeeded or failed is left alone, and
+    so is one another worker is running now; one left RUNNING by a worker that was killed is run again
+    when the task is delivered again (acks_late) — its rows were one transaction, which rolled back."""
     from guanai.accounts.models import User
     from guanai.accounts.selectors import actor_for_user
     from guanai.core.errors import DomainError
     from guanai.imports.models import ImportBatch
     from guanai.imports.reading import RosterReadError
+    from guanai.imports.running import batch_lease
     from guanai.minors.importing import minor_roster_import, write_error_report
     from guanai.minors.services import (
         import_error_report_path,
@@ -48,35 +51,42 @@ def import_roster(
         import_upload_path,
     )
 
-    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).first()
-    if batch is None:
-        return {"batch_id": batch_id, "status": "skipped"}
-    user = User.objects.filter(pk=user_id).first() if user_id is not None else None
-    actor = actor_for_user(user, assignment_id=assignment_id) if user is not None else None
-    path = import_upload_path(token)
+    with batch_lease(batch_id) as held:
+        if not held:
+            return {"batch_id": batch_id, "status": "skipped"}
+        batch = ImportBatch.objects.filter(
+            pk=batch_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
+        ).first()
+        if batch is None:
+            return {"batch_id": batch_id, "status": "skipped"}
+        if batch.status == ImportBatch.Status.RUNNING:
+            logger.warning("minors import %s: the worker running it died, running it again", batch_id)
+        user = User.objects.filter(pk=user_id).first() if user_id is not None else None
+        actor = actor_for_user(user, assignment_id=assignment_id) if user is not None else None
+        path = import_upload_path(token)
 
-    def progress(read: int, total: int | None) -> None:
-        import_progress_set(batch_id=batch_id, read=read, total=total)
+        def progress(read: int, total: int | None) -> None:
+            import_progress_set(batch_id=batch_id, read=read, total=total)
 
-    try:
-        result = minor_roster_import(
-            actor=actor,
-            path_or_file=str(path),
-            region_code=region_code,
-            dry_run=dry_run,
-            progress=progress,
-            mapping=mapping,
-            batch=batch,
-        )
-        if result.errors:
-            write_error_report(result, str(path), import_error_report_path(batch_id))
-    except (RosterReadError, DomainError) as error:
-        # The batch says FAILED with the reason; nothing of the file was kept.
-        logger.info("minors import %s failed: %s", batch_id, error)
-        return {"batch_id": batch_id, "status": "failed"}
-    finally:
-        if not keep_file:
-            path.unlink(missing_ok=True)
+        try:
+            result = minor_roster_import(
+                actor=actor,
+                path_or_file=str(path),
+                region_code=region_code,
+                dry_run=dry_run,
+                progress=progress,
+                mapping=mapping,
+                batch=batch,
+            )
+            if result.errors:
+                write_error_report(result, str(path), import_error_report_path(batch_id))
+        except (RosterReadError, DomainError) as error:
+            # The batch says FAILED with the reason; nothing of the file was kept.
+            logger.info("minors import %s failed: %s", batch_id, error)
+            return {"batch_id": batch_id, "status": "failed"}
+        finally:
+            if not keep_file:
+                path.unlink(missing_ok=True)
     counts = {key: value for key, value in result.as_json().items() if key != "errors"}
     return {"batch_id": batch_id, "status": "succeeded", **counts}
 

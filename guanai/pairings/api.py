@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Schema, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.minors import display
 from guanai.minors.models import Minor
 from guanai.pairings.matching import Proposal
@@ -99,7 +99,7 @@ class PairingFilter(Schema):
     volunteer: int | None = Field(None, description="志愿者编号")
     minor: int | None = Field(None, description="儿童编号")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class PairingIn(Schema):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Field, File, Query, Schema, Status, UploadedFile
 
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import mask_field
 from guanai.minors import display
 from guanai.pairings.contact import (
@@ -115,7 +115,7 @@ class VisitFilter(Schema):
     since: datetime.date | None = None
     until: datetime.date | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ReportOut(Schema):
@@ -147,7 +147,7 @@ class ReportFilter(Schema):
     state: Literal["open", "closed", "all"] = "all"
     overdue: bool = Field(False, description="只看已超期的待处置报告")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ReportCloseIn(Schema):
@@ -186,7 +186,7 @@ class RegionCountOut(Schema):
 class OverdueFilter(Schema):
     region: str | None = Field(None, description="辖区内的区划代码；默认为本人辖区")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class OverdueOut(Schema):

@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Schema
 
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.regions.models import Region
 from guanai.regions.selectors import region_breadcrumb, region_children, region_find_by_name, region_get
 
@@ -45,7 +45,7 @@ class ChildrenFilter(Schema):
         description="按名称查找下级区划，接受简称：富城村、千岛湖镇、千岛湖、淳安县、淳安",
     )
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/{code}", response=responses(RegionDetailOut), operation_id="regions_get", summary="区划详情")

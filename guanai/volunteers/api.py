@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, Query, Schema, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
-from guanai.core.api import Router, responses
+from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import unmask_field
 from guanai.minors.export_api import (
     EXPORT_DESCRIPTION,
@@ -239,7 +239,7 @@ class VolunteerFilterFields(Schema):
 
 class VolunteerFilter(VolunteerFilterFields):
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class VolunteerStatusIn(Schema):
@@ -323,7 +323,7 @@ class HoursSummaryOut(Schema):
 
 class HoursPageIn(Schema):
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class HoursIn(Schema):
@@ -413,7 +413,7 @@ class TeamFilter(Schema):
     kind: TeamKindValue | None = None
     region: str | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class TeamMemberIn(Schema):
