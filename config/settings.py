@@ -225,7 +225,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]
 RATELIMIT_VIEW = "guanai.web.views.rate_limited"
-RATELIMIT_IP_META_KEY = "guanai.core.http.client_ip"
+RATELIMIT_IP_META_KEY = "guanai.core.http.ratelimit_ip"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"

@@ -43,7 +43,8 @@ def database_unavailable_message() -> str:
     return _("数据库暂时无法访问，请稍后再试。已保存的数据不受影响，未完成的操作没有保存。")
 
 
-ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429)
+# 503: the database is unavailable (guanai.web.unavailable); any operation may answer it.
+ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 429, 503)
 
 # The largest `offset` a list accepts: beyond any page a person reads, and well inside the 64-bit integer
 # SQLite and PostgreSQL take for OFFSET (a larger one reached the database and answered 500).
