@@ -122,7 +122,11 @@ def test_county_admin_finds_a_child_unmasks_the_id_and_meets_a_conflict(page: Pa
     with page.expect_navigation():
         page.click("#conflict-reload")
     expect(page.locator("#id_school")).to_have_value("他人改的学校")
+    page.wait_for_load_state("networkidle")
     page.fill("#id_grade", "初一")
+    # As above: no check may still be in flight on the shared SQLite connection when the form is saved.
+    page.locator("#id_grade").press("Tab")
+    page.wait_for_load_state("networkidle")
     with page.expect_navigation():
         page.click("#minor-save")
     assert page.url == f"{site}/minors/{child_id}/"

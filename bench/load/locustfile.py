@@ -127,3 +127,5 @@ class Public(FastHttpUser):
         ) as response:
             if response.status_code == 201:
                 response.success()
+            else:
+                response.failure(f"intake answered {response.status_code}")

@@ -31,11 +31,10 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("load_regions", verbosity=0)
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0)  # the demo's 250 online requests come with it
     minors = os.environ.get("LOAD_MINORS", "20000")
     volunteers = os.environ.get("LOAD_VOLUNTEERS", "3000")
     call_command("generate_province", minors=int(minors), volunteers=int(volunteers), region="330127")
-    call_command("generate_consultations", verbosity=0)
 
     admin = User.objects.get(username="demo-county-a")
     _token, staff = api_token_issue(user=admin, days=2, name="load test")
