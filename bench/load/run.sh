@@ -23,20 +23,22 @@ case "${1:-}" in
   prepare)
     psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='guanai_load'" | grep -q 1 \
       || createdb -h 127.0.0.1 -U postgres guanai_load
-    .venv/bin/python bench/load/prepare.py ;;
+    .venv/bin/python bench/load/prepare.py
+    # The dashboards read snapshots, as in production (beat rebuilds them hourly).
+    .venv/bin/python manage.py snapshot_indicators --from "$(date -d '-12 months' +%Y-%m)" --to "$(date +%Y-%m)" ;;
   step)
     serve; trap stop EXIT
     for users in $(seq "$2" "$4" "$3"); do
       echo "== $users users"
       .venv/bin/locust -f bench/load/locustfile.py --host http://127.0.0.1:8011 --headless -u "$users" \
-        -r "$users" -t "${STEP_SECONDS:-120}s" --csv "$out/step-$users" --only-summary 2>&1 | tail -n 25
+        -r "$users" -t "${STEP_SECONDS:-120}s" --csv "$out/step-$users" --only-summary 2>&1 | tail -n 25 || true
       uptime
     done ;;
   soak)
     serve; trap stop EXIT
     ps -o rss= -p "$(cat "$out/gunicorn.pid")" --ppid "$(cat "$out/gunicorn.pid")" | awk '{s+=$1} END {print "RSS before (KiB):", s}'
     .venv/bin/locust -f bench/load/locustfile.py --host http://127.0.0.1:8011 --headless -u "$2" -r "$2" \
-      -t "$3s" --csv "$out/soak" --only-summary 2>&1 | tail -n 25
+      -t "$3s" --csv "$out/soak" --only-summary 2>&1 | tail -n 25 || true
     ps -o rss= -p "$(cat "$out/gunicorn.pid")" --ppid "$(cat "$out/gunicorn.pid")" | awk '{s+=$1} END {print "RSS after (KiB):", s}' ;;
   *) echo "usage: $0 prepare | step FROM TO BY | soak USERS SECONDS"; exit 2 ;;
 esac
