@@ -238,12 +238,4 @@ def dashboard_report_get(request: HttpRequest, job_id: int) -> ReportJobOut:
 )
 @requires(Permission.DASHBOARD_EXPORT)
 def dashboard_report_file(request: HttpRequest, job_id: int) -> FileResponse:
-    report = jobs.report_job_file(actor=request_actor(request), job_id=job_id)
-    response = FileResponse(
-        report.path.open("rb"),
-        as_attachment=True,
-        filename=report.download_name,
-        content_type=report.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return jobs.report_job_file(actor=request_actor(request), job_id=job_id).response()

@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -194,6 +195,17 @@ class ReportFile:
     path: Path
     download_name: str
     content_type: str
+
+    def response(self) -> FileResponse:
+        """The file as a download, never cached: the page and the API answer with it alike."""
+        response = FileResponse(
+            self.path.open("rb"),
+            as_attachment=True,
+            filename=self.download_name,
+            content_type=self.content_type,
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 def report_job_file(*, actor: Actor, job_id: int) -> ReportFile:

@@ -449,12 +449,4 @@ def report_jobs_partial(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required(Permission.DASHBOARD_EXPORT)
 def report_download(request: HttpRequest, job_id: int) -> FileResponse:
-    report = jobs.report_job_file(actor=request_actor(request), job_id=job_id)
-    response = FileResponse(
-        report.path.open("rb"),
-        as_attachment=True,
-        filename=report.download_name,
-        content_type=report.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return jobs.report_job_file(actor=request_actor(request), job_id=job_id).response()
