@@ -46,6 +46,7 @@ from guanai.dashboards.indicators import (
     indicators_for,
 )
 from guanai.dashboards.labels import figure_label, figure_sections
+from guanai.imports.cells import put_cell_value
 from guanai.pairings.models import Visit
 
 Progress = Callable[[int, str], None]
@@ -603,9 +604,6 @@ def annual_report_pdf(
 # --- Excel ----------------------------------------------------------------------------------------------
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _put(
     sheet: Any, row: int, column: int, value: Cell | float | str | None, *, number_format: str = ""
 ) -> Any:
@@ -614,13 +612,8 @@ def _put(
     cell = sheet.cell(row=row, column=column)
     if value is None:
         value = WITHHELD_TEXT
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(FORMULA_STARTS):
-            # Excel keeps the text a text when someone edits the cell.
-            cell.quotePrefix = True
-    elif number_format:
+    put_cell_value(cell, value)
+    if not isinstance(value, str) and number_format:
         cell.number_format = number_format
     return cell
 

@@ -45,6 +45,8 @@ from guanai.dashboards.indicators import (
     share_of,
 )
 from guanai.dashboards.labels import figure_label
+from guanai.dashboards.reports import WITHHELD_TEXT
+from guanai.imports.cells import put_cell_value
 from guanai.minors.vocabulary import Category, Need, RiskLevel
 from guanai.regions.models import Region
 from guanai.volunteers.vocabulary import ElderCategory, Specialty
@@ -56,7 +58,6 @@ ColumnKind = Literal["count", "share", "rating"]
 RowKind = Literal["total", "year_earlier", "change", "area"]
 Progress = Callable[[int, str], None]
 
-WITHHELD_TEXT = "—"
 SHARE_SUFFIX = ".reply_on_time_share"
 RATING_SUFFIX = ".average_rating"
 COVERAGE = "coverage"
@@ -367,14 +368,7 @@ FIGURE_WIDTH = 10
 def _put(sheet: Worksheet, row: int, column: int, value: Value | str) -> None:
     """Write a value: text always as a string (never a formula or an error code, whatever it starts
     with), numbers as numbers."""
-    cell = sheet.cell(row=row, column=column)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value[:1] in ("=", "+", "-", "@"):
-            # Excel's "this is text" marker, kept as a style (not a visible apostrophe), so that editing
-            # the cell does not turn it into a formula either.
-            cell.quotePrefix = True
+    put_cell_value(sheet.cell(row=row, column=column), value)
 
 
 def _merge(sheet: Worksheet, row: int, first: int, last: int, *, to_row: int | None = None) -> None:

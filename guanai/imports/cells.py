@@ -52,6 +52,17 @@ def normalise_label(text: str) -> str:
     return folded.lower()
 
 
+def put_cell_value(cell: Any, value: Any) -> None:
+    """Write a value into an openpyxl cell as what it is: numbers as numbers, and text always as text,
+    never a formula or an error code. Text that begins like a formula also gets Excel's "this is text"
+    style (no visible apostrophe), so that editing the cell does not turn it into one either."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+
+
 def neutralise_cell(value: Any) -> Any:
     """A value safe to write into a workbook or CSV: text that a spreadsheet would run as a formula
     (starting with = + - @, tab or carriage return) gets an apostrophe in front, so it stays text.
