@@ -28,6 +28,7 @@ from guanai.dashboards.indicators import (
     AreaIndicators,
     Cell,
     Indicators,
+    indicator_region,
     indicators_for,
 )
 from guanai.dashboards.labels import figure_label
@@ -382,21 +383,14 @@ class ReportForm(forms.Form):
     region = forms.CharField(widget=forms.HiddenInput)
 
 
-def _reports_context(request: HttpRequest, actor: Actor, form: ReportForm, region: Region) -> dict[str, Any]:
+def _jobs_context(actor: Actor) -> dict[str, Any]:
+    """The actor's recent reports, and whether the list should poll (one still waiting or running)."""
     job_list = list(jobs.report_jobs_of(actor=actor))
-    return {
-        "form": form,
-        "region": region,
-        "jobs": job_list,
-        "is_polling": any(
-            job.status in (ReportJob.Status.PENDING, ReportJob.Status.RUNNING) for job in job_list
-        ),
-    }
+    unfinished = (ReportJob.Status.PENDING, ReportJob.Status.RUNNING)
+    return {"jobs": job_list, "is_polling": any(job.status in unfinished for job in job_list)}
 
 
 def _report_region(actor: Actor, code: str | None) -> Region:
-    from guanai.dashboards.indicators import indicator_region
-
     try:
         chosen = indicator_region(actor=actor, region_code=code or actor.region_code or "")
     except ValidationFailed:
@@ -432,18 +426,14 @@ def reports_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已开始生成，完成后可在下方下载。"))
             return redirect(f"{reverse('dashboards:reports')}?{urlencode({'region': region.code})}")
     status = 422 if request.method == "POST" else 200
-    return render(
-        request, "dashboards/reports.html", _reports_context(request, actor, form, region), status=status
-    )
+    context = {"form": form, "region": region, **_jobs_context(actor)}
+    return render(request, "dashboards/reports.html", context, status=status)
 
 
 @require_GET
 @permission_required(Permission.DASHBOARD_EXPORT)
 def report_jobs_partial(request: HttpRequest) -> HttpResponse:
-    actor = request_actor(request)
-    job_list = list(jobs.report_jobs_of(actor=actor))
-    polling = any(job.status in (ReportJob.Status.PENDING, ReportJob.Status.RUNNING) for job in job_list)
-    return render(request, "dashboards/partials/_jobs.html", {"jobs": job_list, "is_polling": polling})
+    return render(request, "dashboards/partials/_jobs.html", _jobs_context(request_actor(request)))
 
 
 @require_GET
