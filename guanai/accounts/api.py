@@ -1,7 +1,7 @@
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.accounts.models import RoleAssignment, User
 from guanai.accounts.selectors import user_get, user_list
@@ -9,6 +9,7 @@ from guanai.accounts.services import user_set_preferences
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import mask_field, unmask_field
+from guanai.core.schema import Schema
 from guanai.regions.selectors import region_breadcrumb
 
 router = Router(tags=["accounts"])

@@ -2,12 +2,13 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.audit.models import AuditEvent
 from guanai.audit.selectors import AuditEventFilters, audit_event_list
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["audit"])
 

@@ -9,7 +9,7 @@ from typing import Literal
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Status, UploadedFile
 
 from guanai.cafes import services
 from guanai.cafes.models import CafeFinding, CafeInspection, InternetCafe
@@ -28,6 +28,7 @@ from guanai.cafes.vocabulary import FindingOutcome, FindingState, problem_labels
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.masking import mask_field
+from guanai.core.schema import Schema
 from guanai.volunteers.models import Volunteer
 
 router = Router(tags=["cafes"])

@@ -1,10 +1,11 @@
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.committees.models import Committee, CommitteeMember
 from guanai.committees.selectors import committee_get, committee_list, committee_parent
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["committees"])
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Query, Status, UploadedFile
 
 from guanai.consultations import selectors
 from guanai.consultations.conversation import (
@@ -39,6 +39,7 @@ from guanai.consultations.models import Appointment, Consultation, LegalAidRefer
 from guanai.consultations.vocabulary import Sender
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import ERROR_STATUSES, MAX_OFFSET, ErrorOut, Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["咨询服务"])
 

@@ -11,13 +11,14 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.consultations import duty, routing
 from guanai.consultations.models import Consultation, DutySlot
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.errors import PermissionDeniedError
+from guanai.core.schema import Schema
 
 router = Router(tags=["咨询值班"])
 

@@ -6,7 +6,7 @@ import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Status
 
 from guanai.consultations.knowledge import (
     ANSWER_MAX_LENGTH,
@@ -29,6 +29,7 @@ from guanai.consultations.knowledge_forms import SUGGEST_TEXT_MAX_LENGTH
 from guanai.consultations.models import Article
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["知识库"])
 

@@ -11,7 +11,7 @@ import datetime
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Header, Schema, Status
+from ninja import Field, Header, Status
 
 from guanai.consultations import conversation
 from guanai.consultations.intake import (
@@ -28,6 +28,7 @@ from guanai.consultations.models import Appointment, Consultation, Message
 from guanai.consultations.vocabulary import ContactPreference, Sender, hotlines
 from guanai.core.access import Permission, requires
 from guanai.core.api import ErrorOut, Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["网上求助（公众）"])
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.consultations.models import Consultation
 from guanai.consultations.statistics import (
@@ -23,6 +23,7 @@ from guanai.consultations.statistics import (
 )
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import Router, responses
+from guanai.core.schema import Schema
 
 router = Router(tags=["咨询服务监管"])
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.utils import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja import Router as NinjaRouter
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -19,6 +19,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from guanai.core.access import Actor, declared_permission
 from guanai.core.errors import DomainError, NotAuthenticatedError, NotFoundError, PermissionDeniedError
+from guanai.core.schema import Schema
 
 logger = logging.getLogger(__name__)
 

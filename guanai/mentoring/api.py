@@ -11,11 +11,12 @@ import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Status
 
 from guanai.accounts.models import User
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 from guanai.mentoring import display
 from guanai.mentoring.models import AccessGrant, CaseGoal, CaseMentor, CaseReview, MentoringCase
 from guanai.mentoring.selectors import (

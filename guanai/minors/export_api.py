@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Self, TypeVar
 
 from django.http import HttpRequest
-from ninja import Field, Schema, Status
+from ninja import Field, Status
 
 from guanai.core.access import request_actor
+from guanai.core.schema import Schema
 from guanai.minors.export_views import file_response
 from guanai.minors.exports import CONTENT_TYPES, ExportDataset, export_approval_decide, export_list
 from guanai.minors.models import ExportApproval

@@ -10,10 +10,11 @@ import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 from guanai.minors import display
 from guanai.minors.models import Minor
 from guanai.pairings.matching import Proposal

@@ -1,8 +1,9 @@
 from django.http import HttpRequest
-from ninja import Field, Query, Schema
+from ninja import Field, Query
 
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.schema import Schema
 from guanai.regions.models import Region
 from guanai.regions.selectors import region_breadcrumb, region_children, region_find_by_name, region_get
 
