@@ -13,19 +13,21 @@ import datetime
 import json
 import random
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from locust import FastHttpUser, between, task
 
 TOKENS = json.loads((Path(__file__).resolve().parents[2] / "var" / "load" / "tokens.json").read_text("utf-8"))
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙胡朱高林何郭")
 TOWNSHIPS = ["330127100000", "330127101000", "330127102000", "330127103000"]
-PERIOD = f"{datetime.date.today():%Y-%m}"
+PERIOD = f"{datetime.datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m}"  # the committee's month (TIME_ZONE)
 
 
 def _forwarded() -> dict[str, str]:
-    """Each simulated citizen comes from their own address (gunicorn behind one trusted proxy)."""
+    """Each simulated citizen comes from their own address, through the TLS-terminating proxy that gunicorn
+    sits behind in production (one trusted proxy)."""
     address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    return {"X-Forwarded-For": address}
+    return {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
 
 
 class Staff(FastHttpUser):

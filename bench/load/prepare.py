@@ -34,7 +34,10 @@ def main() -> None:
     call_command("load_demo", verbosity=0)  # the demo's 250 online requests come with it
     minors = os.environ.get("LOAD_MINORS", "20000")
     volunteers = os.environ.get("LOAD_VOLUNTEERS", "3000")
-    call_command("generate_province", minors=int(minors), volunteers=int(volunteers), region="330127")
+    # force: the load database has production settings (GUANAI_DEBUG off) and is made for this test only.
+    call_command(
+        "generate_province", minors=int(minors), volunteers=int(volunteers), region="330127", force=True
+    )
 
     admin = User.objects.get(username="demo-county-a")
     _token, staff = api_token_issue(user=admin, days=2, name="load test")

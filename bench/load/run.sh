@@ -3,18 +3,27 @@
 # until errors appear, then a soak at the sustainable rate. Figures go to bench/RESULTS.md by hand.
 #   bash bench/load/run.sh prepare        # once: database guanai_load with data and tokens
 #   bash bench/load/run.sh step 50 300 50 # users from 50 to 300 in steps of 50, 2 minutes each
-#   bash bench/load/run.sh soak 150 600   # 150 users for 600 s
+#   bash bench/load/run.sh soak 150 600   # 150 users for 600 s, sampling gunicorn's memory every 30 s
+#   bash bench/load/run.sh per-request    # what each request of the mix costs by itself (per_request.py)
+# Users start at SPAWN_RATE a second (default 20); the server runs with production settings (DEBUG off).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/guanai_load}"
 export GUANAI_CACHE_URL="${GUANAI_CACHE_URL:-redis://127.0.0.1:6379/5}"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/6}"
 export GUANAI_TRUSTED_PROXY_COUNT=1
-export GUANAI_DEBUG="${GUANAI_DEBUG:-1}"
 out=var/load
 mkdir -p "$out"
+# Production settings, as deployed: DEBUG off, with keys made for this database only (var/ is never committed).
+export GUANAI_DEBUG=0
+for name in secret-key audit-key; do
+  [ -s "$out/$name" ] || .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(64))" > "$out/$name"
+done
+[ -s "$out/keys/field-keys" ] || GUANAI_DEBUG=1 .venv/bin/python manage.py generate_keys --dir "$out/keys" >/dev/null
+export GUANAI_SECRET_KEY_FILE="$out/secret-key" GUANAI_AUDIT_KEY_FILE="$out/audit-key"
+export GUANAI_FIELD_KEYS_FILE="$out/keys/field-keys" GUANAI_BLIND_INDEX_KEY_FILE="$out/keys/blind-index-key"
 serve() {
-  .venv/bin/gunicorn config.wsgi --workers "${WORKERS:-4}" --bind 127.0.0.1:8011 --access-logfile /dev/null \
+  .venv/bin/gunicorn config.wsgi --workers "${WORKERS:-4}" --bind 127.0.0.1:8011 --access-logfile /dev/null --preload \
     --pid "$out/gunicorn.pid" --daemon
   sleep 3
 }
@@ -24,6 +33,8 @@ case "${1:-}" in
     psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='guanai_load'" | grep -q 1 \
       || createdb -h 127.0.0.1 -U postgres guanai_load
     .venv/bin/python bench/load/prepare.py
+    .venv/bin/python manage.py collectstatic --noinput -v 0
+    psql -h 127.0.0.1 -U postgres -d guanai_load -qc "VACUUM ANALYZE"  # as autovacuum would have by now
     # The dashboards read snapshots, as in production (beat rebuilds them hourly).
     .venv/bin/python manage.py snapshot_indicators --from "$(date -d '-12 months' +%Y-%m)" --to "$(date +%Y-%m)" ;;
   step)
@@ -31,14 +42,22 @@ case "${1:-}" in
     for users in $(seq "$2" "$4" "$3"); do
       echo "== $users users"
       .venv/bin/locust -f bench/load/locustfile.py --host http://127.0.0.1:8011 --headless -u "$users" \
-        -r "$users" -t "${STEP_SECONDS:-120}s" --csv "$out/step-$users" --only-summary 2>&1 | tail -n 25 || true
+        -r "${SPAWN_RATE:-20}" -t "${STEP_SECONDS:-120}s" --csv "$out/step-$users" --only-summary 2>&1 | tail -n 25 || true
       uptime
     done ;;
   soak)
     serve; trap stop EXIT
-    ps -o rss= -p "$(cat "$out/gunicorn.pid")" --ppid "$(cat "$out/gunicorn.pid")" | awk '{s+=$1} END {print "RSS before (KiB):", s}'
-    .venv/bin/locust -f bench/load/locustfile.py --host http://127.0.0.1:8011 --headless -u "$2" -r "$2" \
+    # Resident memory of gunicorn (master and workers) every 30 s while the soak runs: growth that levels off
+    # is warm-up, growth that goes on is a leak.
+    (while sleep 30; do
+       echo "$(date +%s),$(ps -o rss= -p "$(cat "$out/gunicorn.pid")" --ppid "$(cat "$out/gunicorn.pid")" | awk '{s+=$1} END {print s}')"
+     done) > "$out/soak-rss.csv" &
+    sampler=$!
+    .venv/bin/locust -f bench/load/locustfile.py --host http://127.0.0.1:8011 --headless -u "$2" -r "${SPAWN_RATE:-20}" \
       -t "$3s" --csv "$out/soak" --only-summary 2>&1 | tail -n 25 || true
-    ps -o rss= -p "$(cat "$out/gunicorn.pid")" --ppid "$(cat "$out/gunicorn.pid")" | awk '{s+=$1} END {print "RSS after (KiB):", s}' ;;
-  *) echo "usage: $0 prepare | step FROM TO BY | soak USERS SECONDS"; exit 2 ;;
+    kill "$sampler"
+    echo "RSS of gunicorn in KiB, every 30 s (epoch,KiB):"; cat "$out/soak-rss.csv" ;;
+  per-request)
+    shift; .venv/bin/python bench/load/per_request.py "$@" ;;
+  *) echo "usage: $0 prepare | step FROM TO BY | soak USERS SECONDS | per-request [NAME...]"; exit 2 ;;
 esac

@@ -1,24 +1,39 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from guanai.accounts.models import ApiToken, RoleAssignment, User
+from guanai.committees.models import Committee
 from guanai.core import access
 from guanai.core.access import ROLE_ORDER, Actor
+from guanai.core.cached import remember
 from guanai.core.crypto import blind_index, sm3_hex
 from guanai.core.errors import NotFoundError, PermissionDeniedError
+from guanai.regions.models import Region
+
+# Every request is authenticated from the token and the role assignments; both are remembered while their
+# tables are unchanged (guanai.core.cached), so revoking, deactivating or ending an assignment — a write to
+# one of them — counts from the next request. AUTH_TTL bounds a change made outside Django.
+AUTH_TTL = 60
+AUTH_TABLES = (ApiToken._meta.db_table, User._meta.db_table)
+ASSIGNMENT_TABLES = (RoleAssignment._meta.db_table, Region._meta.db_table, Committee._meta.db_table)
 
 
 def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
     today = timezone.localdate()
-    assignments = list(
-        RoleAssignment.objects.valid_on(today).filter(user=user).select_related("region", "committee")
-    )
-    assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
-    return assignments
+
+    def load() -> list[RoleAssignment]:
+        assignments = list(
+            RoleAssignment.objects.valid_on(today).filter(user=user).select_related("region", "committee")
+        )
+        assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
+        return assignments
+
+    return list(remember(f"assignments:{user.pk}:{today.isoformat()}", ASSIGNMENT_TABLES, load, ttl=AUTH_TTL))
 
 
 def mobile_digest(mobile: str) -> str:
@@ -62,16 +77,22 @@ def user_get(*, actor: Actor, user_id: int) -> User:
     return user
 
 
+# "Last used" is kept to the minute it matters at (a token unused for weeks is the one to revoke): written
+# at most once in this interval, so the requests of one busy token do not each write, commit and wait for
+# the same row's lock (bench/RESULTS.md, "Load").
+TOKEN_LAST_USED_RESOLUTION = datetime.timedelta(minutes=5)
+
+
 def api_token_user(*, raw_token: str) -> User | None:
     """The active user a bearer token belongs to, or None if it is unknown, expired or revoked."""
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=sm3_hex(raw_token), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    now = timezone.now()
+    digest = sm3_hex(raw_token)
+    unrevoked = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True)
+    token = remember(f"api-token:{digest}", AUTH_TABLES, unrevoked.first, ttl=AUTH_TTL)
+    if token is None or token.expires_at <= now or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 

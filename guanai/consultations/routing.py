@@ -496,16 +496,22 @@ def consultation_route(*, consultation: Consultation, now: datetime.datetime | N
     _route_ordinary(consultation, now, changed)
 
 
+def _chosen(professionals: QuerySet[Volunteer], now: datetime.datetime) -> Volunteer | None:
+    """The least loaded of `professionals`, with only what assigning reads: their key and their account's
+    (to notify) — not their encrypted ID number, phone and health note."""
+    return _by_load(professionals, now).select_related("user").only("id", "user__id").first()
+
+
 def _route_ordinary(consultation: Consultation, now: datetime.datetime, changed: list[str]) -> None:
     on_duty = True
-    chosen = _by_load(
+    chosen = _chosen(
         eligible_professionals(consultation, slots=_on_duty_slots(consultation.region_id, now), now=now), now
-    ).first()
+    )
     if chosen is None:
         on_duty = False
-        chosen = _by_load(
+        chosen = _chosen(
             eligible_professionals(consultation, slots=_covering_slots(consultation.region_id), now=now), now
-        ).first()
+        )
     if chosen is None:
         if changed:
             _save(consultation, changed)

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
+        from guanai.core import cached  # noqa: F401  # watches every connection's writes (guanai.core.cached)
         from guanai.core.keys import key_ring
 
         # `generate_keys` is how an operator makes the keys that are missing, so it must start without.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -192,6 +193,9 @@ def assert_authorization_matrix(clients: dict[str, Client], checks: Iterable[Che
 
 @contextmanager
 def count_queries() -> Iterator[CaptureQueriesContext]:
-    """`with count_queries() as queries: ...; assert len(queries) == N`"""
+    """`with count_queries() as queries: ...; assert len(queries) == N`, from an empty cache: what earlier
+    requests left there (guanai.core.cached: tokens, role assignments, list totals) would otherwise decide
+    how many queries are made."""
+    cache.clear()
     with CaptureQueriesContext(connection) as context:
         yield context

@@ -2,13 +2,15 @@
 monthly trend of a region, and the reports compiled in the background (request, follow, download)."""
 
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest
-from ninja import Query, Schema, Status
+from ninja import Query, Status
+from pydantic import BaseModel
 
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, responses
+from guanai.core.schema import Schema
 from guanai.dashboards import jobs
 from guanai.dashboards.indicators import AreaIndicators, indicators_for
 from guanai.dashboards.models import ReportJob
@@ -17,17 +19,20 @@ from guanai.dashboards.snapshots import indicator_trend
 router = Router(tags=["工作指标"])
 
 
-class FigureOut(Schema):
+# The leaves of an indicators response (thousands of figures) are plain pydantic models: with nothing for
+# ninja's per-object validator to do (no resolvers, only plain values), pydantic-core validates them without
+# a call into Python each. Their OpenAPI schema is the same.
+class FigureOut(BaseModel):
     current: int | Literal["<5"] | None
     year_earlier: int | Literal["<5"] | None
 
 
-class ShareOut(Schema):
+class ShareOut(BaseModel):
     current: float | None
     year_earlier: float | None
 
 
-class ServiceOut(Schema):
+class ServiceOut(BaseModel):
     reply_on_time_share: float | None
     average_rating: float | None
 
@@ -59,24 +64,27 @@ class IndicatorsFilter(Schema):
     period: str
 
 
-def _area(item: AreaIndicators) -> AreaOut:
-    return AreaOut(
-        code=item.code,
-        name=item.name,
-        level=item.level,
-        is_own_level=item.is_own_level,
-        figures={
-            key: FigureOut(current=figure.current, year_earlier=figure.year_earlier)
+def _area(item: AreaIndicators) -> dict[str, Any]:
+    """One area as the plain data of an `AreaOut`: a response holds thousands of figures, and pydantic
+    validates a whole nested dict in one call far faster than one schema instance per figure."""
+    return {
+        "code": item.code,
+        "name": item.name,
+        "level": item.level,
+        "is_own_level": item.is_own_level,
+        "figures": {
+            key: {"current": figure.current, "year_earlier": figure.year_earlier}
             for key, figure in item.figures.items()
         },
-        coverage=ShareOut(current=item.coverage.current, year_earlier=item.coverage.year_earlier),
-        service={
-            kind: ServiceOut(
-                reply_on_time_share=service.reply_on_time_share, average_rating=service.average_rating
-            )
+        "coverage": {"current": item.coverage.current, "year_earlier": item.coverage.year_earlier},
+        "service": {
+            kind: {
+                "reply_on_time_share": service.reply_on_time_share,
+                "average_rating": service.average_rating,
+            }
             for kind, service in item.service.items()
         },
-    )
+    }
 
 
 @router.get(
@@ -94,16 +102,18 @@ def _area(item: AreaIndicators) -> AreaOut:
 @requires(Permission.DASHBOARD_VIEW)
 def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter]) -> IndicatorsOut:
     result = indicators_for(actor=request_actor(request), region_code=filters.region, period=filters.period)
-    return IndicatorsOut(
-        region_code=result.region_code,
-        region_name=result.region_name,
-        level=result.level,
-        period=result.period,
-        year_earlier_period=result.year_earlier_period,
-        source=result.source,
-        as_of=result.as_of,
-        total=_area(result.total),
-        children=[_area(item) for item in result.children],
+    return IndicatorsOut.model_validate(
+        {
+            "region_code": result.region_code,
+            "region_name": result.region_name,
+            "level": result.level,
+            "period": result.period,
+            "year_earlier_period": result.year_earlier_period,
+            "source": result.source,
+            "as_of": result.as_of,
+            "total": _area(result.total),
+            "children": [_area(item) for item in result.children],
+        }
     )
 
 

@@ -35,7 +35,7 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Cast, Substr
@@ -131,8 +131,8 @@ def parse_period(value: str) -> Period:
     return Period(int(match.group(1)), int(match.group(2)) if match.group(2) else None)
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
+    # A named tuple rather than a dataclass: a county's response holds thousands, made in a tight loop.
     current: Cell | None
     year_earlier: Cell | None
 
@@ -356,7 +356,12 @@ def figure_keys(*, code: str, is_current: bool) -> list[str]:
 
 
 def _summed(counts: Counts, keys: list[str]) -> dict[str, int]:
-    return {key: sum(area.get(key, 0) for area in counts.values()) for key in keys}
+    total = dict.fromkeys(keys, 0)
+    for figures in counts.values():
+        for key, value in figures.items():
+            if key in total:
+                total[key] += value
+    return total
 
 
 # --- Small-number protection ----------------------------------------------------------------------------
@@ -382,31 +387,37 @@ def _protected_rows(
     rows: list[dict[str, int]], levels: Sequence[int], keys: list[str]
 ) -> list[dict[str, Cell | None]]:
     """The cells of rows (each at a level) with small sensitive counts below county level suppressed."""
-    shown = [dict.fromkeys(keys, True) for _ in rows]
+    # Only sensitive cells are ever hidden: the hidden keys of each row, then each row's cells in the order
+    # of `keys`, with the hidden ones replaced by "<5" or None.
+    sensitive = [key for key in keys if is_sensitive(key)]
+    values = [[row.get(key, 0) for key in sensitive] for row in rows]
+    hidden: list[set[str]] = [set() for _ in rows]
     for index, row in enumerate(rows):
         if levels[index] <= RegionLevel.COUNTY:
             continue
         risks = [row.get(key, 0) for key in RISK_KEYS]
         keep_risk = _protect_group(risks, [not _is_small(value) for value in risks])
-        for key, keep in zip(RISK_KEYS, keep_risk, strict=True):
-            shown[index][key] = keep
-        for key in keys:
-            if is_sensitive(key) and _is_small(row.get(key, 0)):
-                shown[index][key] = False
-    # Across the rows of each figure: their sum is shown as the total.
-    below = [index for index, level in enumerate(levels) if level > RegionLevel.COUNTY]
-    for key in keys:
-        if not is_sensitive(key) or not below:
-            continue
-        kept = _protect_group(
-            [row.get(key, 0) for row in rows], [shown[index][key] for index in range(len(rows))]
+        hidden[index].update(key for key, keep in zip(RISK_KEYS, keep_risk, strict=True) if not keep)
+        hidden[index].update(
+            key for key, value in zip(sensitive, values[index], strict=True) if _is_small(value)
         )
-        for index, value in enumerate(kept):
-            shown[index][key] = value
-    return [
-        {key: _cell(row.get(key, 0), shown=shown[index][key]) for key in keys}
-        for index, row in enumerate(rows)
-    ]
+    # Across the rows of each figure: their sum is shown as the total.
+    if any(level > RegionLevel.COUNTY for level in levels):
+        for column, key in enumerate(sensitive):
+            column_values = [row_values[column] for row_values in values]
+            kept = _protect_group(column_values, [key not in row_hidden for row_hidden in hidden])
+            for row_hidden, keep in zip(hidden, kept, strict=True):
+                if keep:
+                    row_hidden.discard(key)
+                else:
+                    row_hidden.add(key)
+    protected: list[dict[str, Cell | None]] = []
+    for row, row_hidden in zip(rows, hidden, strict=True):
+        cells: dict[str, Cell | None] = {key: row.get(key, 0) for key in keys}
+        for key in row_hidden:
+            cells[key] = _cell(row.get(key, 0), shown=False)
+        protected.append(cells)
+    return protected
 
 
 def _cell(value: int, *, shown: bool) -> Cell | None:
@@ -475,17 +486,30 @@ def indicators_for(
     def counted(counts: Counts) -> set[str]:
         """The areas with something to show in a row: sealed records alone make no row below county
         level (their counts are not shown there, and an empty row would tell where they are)."""
-        return {area for area, figures in counts.items() if any(figures.get(key) for key in row_keys)}
+        return {
+            area
+            for area, figures in counts.items()
+            if any(value and key in row_key_set for key, value in figures.items())
+        }
 
+    row_key_set = set(row_keys)
     names = {item.code: item.name for item in regions if item.code != code}
-    areas = sorted(set(names) | ((counted(current) | counted(earlier)) - {code}))
-    if code in counted(current) | counted(earlier):
+    with_counts = counted(current) | counted(earlier)
+    areas = sorted(set(names) | (with_counts - {code}))
+    if code in with_counts:
         areas.append(code)
     if level == RegionLevel.VILLAGE:
         areas = []
 
     def rows_for(counts: Counts) -> list[dict[str, int]]:
-        return [{key: counts.get(area, {}).get(key, 0) for key in row_keys} for area in areas]
+        rows = []
+        for area in areas:
+            row = dict.fromkeys(row_keys, 0)
+            for key, value in counts.get(area, {}).items():
+                if key in row:
+                    row[key] = value
+            rows.append(row)
+        return rows
 
     row_levels = [level if area == code else child_level for area in areas]
     now_rows = _protected_rows(rows_for(current), row_levels, row_keys)
@@ -503,8 +527,7 @@ def indicators_for(
         own_level: bool,
     ) -> AreaIndicators:
         figures = {
-            key: Figure(current=now[key], year_earlier=None if key in without_history else then[key])
-            for key in now
+            key: Figure(value, None if key in without_history else then[key]) for key, value in now.items()
         }
         service = {
             kind: Service(

@@ -189,9 +189,12 @@ def snapshot_counts_for(
         if depth == 2 and area == province:
             built[name] = computed_for
         if depth == length and low <= area <= high:
-            target = counts[name].setdefault(area, {})
-            for key, value in figures.items():
-                target[key] = target.get(key, 0) + value
+            target = counts[name].get(area)
+            if target is None:
+                counts[name][area] = dict(figures)
+            else:
+                for key, value in figures.items():
+                    target[key] = target.get(key, 0) + value
         if needs_county_figures and depth == COUNTY_DEPTH:
             own = counts[name].setdefault(code, {})
             for key in COUNTY_ONLY:

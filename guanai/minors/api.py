@@ -2,13 +2,16 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Schema, Status, UploadedFile
+from django.utils import timezone
+from ninja import Field, File, Form, Query, Status, UploadedFile
 
 from guanai import audit
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.cached import cached_count
 from guanai.core.errors import NotFoundError
 from guanai.core.masking import unmask_field
+from guanai.core.schema import Schema
 from guanai.imports.models import ImportBatch
 from guanai.minors import display
 from guanai.minors.export_api import (
@@ -192,13 +195,13 @@ class TransferOut(Schema):
     state: str
 
 
-def _out(minor: Minor, actor: Actor) -> MinorOut:
+def _out(minor: Minor, actor: Actor, today: datetime.date | None = None) -> MinorOut:
     return MinorOut(
         id=minor.pk,
         name=display.shown_name(minor, actor),
         gender=minor.gender,
         birth_date=minor.birth_date,
-        age=display.age(minor),
+        age=display.age(minor, today),
         id_number=display.masked_id_number(minor),
         region_code=minor.region_id,
         region_name=minor.region.name,
@@ -298,7 +301,8 @@ def minors_list(request: HttpRequest, filters: Query[MinorFilter]) -> MinorPageO
     query["status"] = None if filters.status == "all" else filters.status
     minors = minor_list(actor=actor, filters=MinorFilters(**query))
     page = minor_page(minors, offset=filters.offset, limit=filters.limit)
-    return MinorPageOut(count=minors.count(), items=[_out(minor, actor) for minor in page])
+    today = timezone.localdate()
+    return MinorPageOut(count=cached_count(minors), items=[_out(minor, actor, today) for minor in page])
 
 
 @router.post(

@@ -7,7 +7,10 @@ shown in the clear only through the explicit, audited unmask action (`guanai.cor
 
 from __future__ import annotations
 
+import datetime
+
 from guanai.core.access import Actor, Permission
+from guanai.core.labels import per_language
 from guanai.core.masking import mask, mask_field
 from guanai.minors.models import Guardian, Minor
 from guanai.minors.validation import age_on
@@ -30,15 +33,18 @@ def masked_phone(guardian: Guardian) -> str:
     return mask_field(guardian, "phone") if guardian.phone else ""
 
 
+@per_language
 def category_labels(value: int) -> list[str]:
     return [str(CATEGORY_LABELS[flag]) for flag in members(Category, value)]  # type: ignore[index]
 
 
+@per_language
 def need_labels(value: int) -> list[str]:
     return [str(NEED_LABELS[flag]) for flag in members(Need, value)]  # type: ignore[index]
 
 
-def age(minor: Minor) -> int:
+def age(minor: Minor, today: datetime.date | None = None) -> int:
+    """Age in whole years today (`today` given once for the rows of a list)."""
     from django.utils import timezone
 
-    return age_on(minor.birth_date, timezone.localdate())
+    return age_on(minor.birth_date, today or timezone.localdate())

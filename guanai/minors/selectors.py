@@ -164,8 +164,9 @@ def duplicate_flags_open(*, actor: Actor) -> QuerySet[DuplicateFlag]:
 
 
 def minor_rows(ids: Sequence[int]) -> list[Minor]:
-    """The rows of a page of ids, in the page's order."""
-    found = Minor.objects.select_related("region").in_bulk(list(ids))
+    """The rows of a page of ids, in the page's order; without the address and the facts, which no list
+    shows (the address would be decrypted for every row)."""
+    found = Minor.objects.select_related("region").defer("address", "facts").in_bulk(list(ids))
     return [found[pk] for pk in ids if pk in found]
 
 

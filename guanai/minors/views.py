@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guanai import audit
 from guanai.audit.selectors import audit_trail_for
 from guanai.core.access import Actor, Permission, permission_required, request_actor
+from guanai.core.cached import CachedCountPaginator
 from guanai.core.errors import (
     ConflictError,
     DomainError,
@@ -134,7 +135,9 @@ def minor_list_page(request: HttpRequest) -> HttpResponse:
     except (ValidationFailed, NotFoundError) as failure:
         error = failure.summary
         minors = minor_list(actor=actor)
-    page = Paginator(minors.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(minors.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,

@@ -7,11 +7,13 @@ from typing import Literal
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Field, File, Query, Schema, Status, UploadedFile
+from ninja import Field, File, Query, Status, UploadedFile
 
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
-from guanai.core.masking import mask_field
+from guanai.core.crypto import encrypted_field
+from guanai.core.masking import mask, mask_field
+from guanai.core.schema import Schema
 from guanai.minors import display
 from guanai.pairings.contact import (
     contact_interval_days,
@@ -197,7 +199,48 @@ class OverdueOut(Schema):
     items: list[OverduePairingOut]
 
 
-def _visit_out(visit: Visit, actor: Actor) -> VisitOut:
+class _VisitLabels:
+    """The translated labels of a page of visits, each made once per request rather than once per row:
+    a choice's display label alone translates every choice of the field (Django hashes them)."""
+
+    def __init__(self) -> None:
+        self._modes: dict[str, str] = {}
+        self._activities: dict[int, list[str]] = {}
+        self._concerns: dict[int, list[str]] = {}
+
+    def mode(self, visit: Visit) -> str:
+        if visit.mode not in self._modes:
+            self._modes[visit.mode] = str(visit.get_mode_display())
+        return self._modes[visit.mode]
+
+    def activities(self, value: int) -> list[str]:
+        if value not in self._activities:
+            self._activities[value] = [
+                str(VISIT_ACTIVITY_LABELS[flag]) for flag in bits_of(VisitActivity, value)
+            ]
+        return list(self._activities[value])
+
+    def concerns(self, value: int) -> list[str]:
+        if value not in self._concerns:
+            self._concerns[value] = concern_labels(value)
+        return list(self._concerns[value])
+
+
+# The note leaves masked as "text": **** for any note, "" for none — nothing of its value.
+assert encrypted_field(Visit, "note").mask == "text"
+
+
+def _masked_note(visit: Visit) -> str:
+    """The note masked; for a row read without it (`has_note`, as `visit_list` gives rows) without
+    decrypting it, since the mask shows nothing of it."""
+    has_note = getattr(visit, "has_note", None)
+    if has_note is None:
+        return mask_field(visit, "note") if visit.note else ""
+    return mask("text", "note") if has_note else ""
+
+
+def _visit_out(visit: Visit, actor: Actor, labels: _VisitLabels | None = None) -> VisitOut:
+    labels = labels or _VisitLabels()
     pairing = visit.pairing
     minor = pairing.minor
     report = getattr(visit, "mandatory_report", None)
@@ -212,19 +255,17 @@ def _visit_out(visit: Visit, actor: Actor) -> VisitOut:
         volunteer_name=pairing.volunteer.name,
         visited_on=visit.visited_on,
         mode=visit.mode,
-        mode_label=str(visit.get_mode_display()),
+        mode_label=labels.mode(visit),
         duration_minutes=visit.duration_minutes,
         activities=visit.activities,
-        activity_labels=[
-            str(VISIT_ACTIVITY_LABELS[flag]) for flag in bits_of(VisitActivity, visit.activities)
-        ],
-        note=mask_field(visit, "note") if visit.note else "",
+        activity_labels=labels.activities(visit.activities),
+        note=_masked_note(visit),
         study=visit.study,
         health=visit.health,
         emotion=visit.emotion,
         safety=visit.safety,
         concerns=visit.concerns,
-        concern_labels=concern_labels(visit.concerns),
+        concern_labels=labels.concerns(visit.concerns),
         mandatory_report_id=report.pk if report is not None else None,
         photo_url=reverse("visits:photo", args=[visit.pk]) if visit.photo else None,
         created_at=visit.created_at,
@@ -272,7 +313,8 @@ def visits_list(request: HttpRequest, filters: Query[VisitFilter]) -> VisitPageO
         until=filters.until,
     )
     page = visits[filters.offset : filters.offset + filters.limit]
-    return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor) for visit in page])
+    labels = _VisitLabels()
+    return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor, labels) for visit in page])
 
 
 @router.post(
@@ -289,8 +331,10 @@ def visits_list(request: HttpRequest, filters: Query[VisitFilter]) -> VisitPageO
 @requires(Permission.SIGNED_IN)
 def visits_create(request: HttpRequest, payload: VisitIn) -> Status[VisitOut]:
     actor = request_actor(request)
+    # Whoever may record a visit may see it (a volunteer their own, staff their region's): the recorded
+    # visit is shown as it stands, with what the service loaded, rather than read back.
     visit = visit_record(actor=actor, request=request, **payload.model_dump())
-    return Status(201, _visit_out(visit_get(actor=actor, visit_id=visit.pk), actor))
+    return Status(201, _visit_out(visit, actor))
 
 
 @router.post(

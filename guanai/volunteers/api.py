@@ -12,11 +12,13 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
+from guanai.core.cached import cached_count
 from guanai.core.masking import unmask_field
+from guanai.core.schema import Schema
 from guanai.minors.export_api import (
     EXPORT_DESCRIPTION,
     EXPORT_SUMMARY,
@@ -443,14 +445,15 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _out(volunteer: Volunteer) -> VolunteerOut:
+def _out(volunteer: Volunteer, today: datetime.date | None = None) -> VolunteerOut:
+    today = today or timezone.localdate()  # given once for the rows of a list
     level = stars(volunteer)
     return VolunteerOut(
         id=volunteer.pk,
         name=volunteer.name,
         gender=volunteer.gender,
         birth_date=volunteer.birth_date,
-        age=age_on(volunteer.birth_date, timezone.localdate()),
+        age=age_on(volunteer.birth_date, today),
         id_number=masked_id_number(volunteer),
         phone=masked_phone(volunteer),
         region_code=volunteer.region_id,
@@ -467,7 +470,7 @@ def _out(volunteer: Volunteer) -> VolunteerOut:
         status=volunteer.status,
         check_date=volunteer.check_date,
         check_result=volunteer.check_result,
-        check_valid=volunteer.check_valid_on(timezone.localdate()),
+        check_valid=volunteer.check_valid_on(today),
         hours_total=float(volunteer.hours_total),
         star_level=level,
         star_label=star_label(level),
@@ -664,7 +667,9 @@ def _team_detail(actor: Actor, team_id: int) -> TeamDetailOut:
 def volunteers_list(request: HttpRequest, filters: Query[VolunteerFilter]) -> VolunteerPageOut:
     volunteers = volunteer_list(actor=request_actor(request), filters=filters.to_filters())
     page = volunteer_page(volunteers, offset=filters.offset, limit=filters.limit)
-    return VolunteerPageOut(count=volunteers.count(), items=[_out(volunteer) for volunteer in page])
+    today = timezone.localdate()
+    items = [_out(volunteer, today) for volunteer in page]
+    return VolunteerPageOut(count=cached_count(volunteers), items=items)
 
 
 @router.post(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanai.core.access import Actor, Permission
+from guanai.core.labels import per_language
 from guanai.core.masking import mask_field
 from guanai.minors.exports import ExportDataset, ExportFile, ExportOptions, export_list, labeller
 from guanai.minors.models import ExportApproval
@@ -53,10 +54,12 @@ def _labels(flag_type: type[enum.IntFlag], labels: Mapping[Any, object], value: 
     return [str(labels[flag]) for flag in flag_type if value & int(flag)]
 
 
+@per_language
 def category_labels(value: int) -> list[str]:
     return _labels(ElderCategory, ELDER_CATEGORY_LABELS, value)
 
 
+@per_language
 def specialty_labels(value: int) -> list[str]:
     return _labels(Specialty, SPECIALTY_LABELS, value)
 
@@ -74,6 +77,7 @@ def stars(volunteer: Volunteer) -> int:
     return star_level(Decimal(volunteer.hours_total))
 
 
+@per_language
 def star_label(level: int) -> str:
     return str(STAR_LABELS[level])
 

@@ -163,8 +163,9 @@ def volunteer_get(*, actor: Actor, volunteer_id: int) -> Volunteer:
 
 
 def volunteer_rows(ids: Sequence[int]) -> list[Volunteer]:
-    """The rows of a page of ids, in the page's order."""
-    found = Volunteer.objects.select_related("region").in_bulk(list(ids))
+    """The rows of a page of ids, in the page's order; without the health note, which no list shows (it
+    would be decrypted for every row)."""
+    found = Volunteer.objects.select_related("region").defer("health_note").in_bulk(list(ids))
     return [found[pk] for pk in ids if pk in found]
 
 

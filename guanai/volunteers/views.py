@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guanai.audit.selectors import audit_trail_for
 from guanai.committees.selectors import committee_list
 from guanai.core.access import Actor, Permission, permission_required, request_actor
+from guanai.core.cached import CachedCountPaginator
 from guanai.core.errors import (
     ConflictError,
     NotFoundError,
@@ -226,7 +227,9 @@ def volunteer_list_page(request: HttpRequest) -> HttpResponse:
     except (ValidationFailed, NotFoundError) as failure:
         error = failure.summary
         volunteers = volunteer_list(actor=actor)
-    page = Paginator(volunteers.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(volunteers.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     rows = _rows(volunteer_page(volunteers, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE))
     context = {
         "form": form,

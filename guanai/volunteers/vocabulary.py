@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from guanai.core.labels import per_language
+
 
 class ElderCategory(enum.IntFlag):
     CADRE = 1  # 老干部
@@ -81,6 +83,7 @@ def availability_slots(value: int) -> list[tuple[int, int]]:
     return [(day, part) for day in range(7) for part in range(3) if value & availability_bit(day, part)]
 
 
+@per_language
 def availability_label(value: int) -> str:
     """Reads "周一上午、周六下午" — or "不限" when every slot is set, "" when none."""
     if value & ALL_AVAILABILITY == ALL_AVAILABILITY:

@@ -49,6 +49,23 @@ def test_a_token_authenticates_as_its_user_within_their_region(personas: Any) ->
     assert ApiToken.objects.get().last_used_at is not None
 
 
+def test_last_used_is_written_at_most_once_in_its_resolution(personas: Any) -> None:
+    from guanai.accounts.selectors import TOKEN_LAST_USED_RESOLUTION
+
+    raw = issue("p-county-a")
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    first = ApiToken.objects.get().last_used_at
+    assert first is not None
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    assert ApiToken.objects.get().last_used_at == first  # a second request moments later writes nothing
+    stale = first - TOKEN_LAST_USED_RESOLUTION
+    ApiToken.objects.update(last_used_at=stale)
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    written = ApiToken.objects.get().last_used_at
+    assert written is not None
+    assert written > first
+
+
 def test_an_expired_token_is_refused(personas: Any) -> None:
     raw = issue("p-county-a")
     ApiToken.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
@@ -70,6 +87,23 @@ def test_a_token_of_a_deactivated_user_is_refused(personas: Any) -> None:
     raw = issue("p-county-a")
     personas["county_a_admin"].is_active = False
     personas["county_a_admin"].save()
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
+
+
+def test_authentication_is_remembered_but_every_change_counts_from_the_next_request(personas: Any) -> None:
+    from guanai.accounts.models import RoleAssignment
+
+    raw = issue("p-county-a")
+    admin = personas["county_a_admin"]
+    for _ in range(2):  # the second is answered from what was remembered
+        me = Client().get("/api/v1/me", headers=bearer(raw)).json()
+        assert me["active_assignment"]["role"] == "county_admin"
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    RoleAssignment.objects.filter(user=admin).update(valid_to=yesterday)  # the assignment has ended
+    assert Client().get("/api/v1/me", headers=bearer(raw)).json()["active_assignment"] is None
+    assert Client().get("/api/v1/regions/330127", headers=bearer(raw)).status_code == 403
+    admin.is_active = False
+    admin.save()
     assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 401
 
 

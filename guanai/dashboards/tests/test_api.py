@@ -8,8 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from guanai.accounts.selectors import actor_for_user
 from guanai.audit.models import AuditEvent
 from guanai.core.testing import persona_clients
+from guanai.dashboards.indicators import AreaIndicators, indicators_for
 from guanai.dashboards.models import ReportJob
 from guanai.minors.models import Minor
 from guanai.minors.tests.factories import COMMUNITY_A, VILLAGE_A, MinorFactory
@@ -45,6 +47,53 @@ def test_county_admin_reads_the_indicators_of_their_county(api_clients: dict[str
     assert body["total"]["figures"]["children.risk.high"]["current"] == 1
     township = next(item for item in body["children"] if item["code"] == TOWNSHIP_1)
     assert township["figures"]["children"]["current"] == 6
+
+
+def test_indicators_response_carries_every_area_and_figure_of_the_selector(
+    api_clients: dict[str, Client], personas: dict[str, Any]
+) -> None:
+    period = _period()
+    response = api_clients["county_a_admin"].get(URL, {"region": TOWNSHIP_1, "period": period})
+    assert response.status_code == 200
+    body = response.json()
+    actor = actor_for_user(personas["county_a_admin"])
+    result = indicators_for(actor=actor, region_code=TOWNSHIP_1, period=period)
+
+    def area(item: AreaIndicators) -> dict[str, Any]:
+        return {
+            "code": item.code,
+            "name": item.name,
+            "level": item.level,
+            "is_own_level": item.is_own_level,
+            "figures": {
+                key: {"current": figure.current, "year_earlier": figure.year_earlier}
+                for key, figure in item.figures.items()
+            },
+            "coverage": {"current": item.coverage.current, "year_earlier": item.coverage.year_earlier},
+            "service": {
+                kind: {
+                    "reply_on_time_share": service.reply_on_time_share,
+                    "average_rating": service.average_rating,
+                }
+                for kind, service in item.service.items()
+            },
+        }
+
+    assert body == {
+        "region_code": TOWNSHIP_1,
+        "region_name": result.region_name,
+        "level": result.level,
+        "period": period,
+        "year_earlier_period": result.year_earlier_period,
+        "source": "live",
+        "as_of": timezone.localdate().isoformat(),
+        "total": area(result.total),
+        "children": [area(item) for item in result.children],
+    }
+    assert body["total"]["figures"]["children.risk.high"] == {"current": "<5", "year_earlier": 0}
+    assert [list(item["figures"]) for item in body["children"]] == [list(result.total.figures)] * len(
+        result.children
+    )
 
 
 def test_small_cells_below_county_are_strings(api_clients: dict[str, Client]) -> None:

@@ -18,9 +18,11 @@ from guanai.core.region_codes import RegionLevel
 from guanai.core.testing import count_queries
 from guanai.dashboards.indicators import (
     COUNTY_ONLY,
+    RISK_KEYS,
     Figure,
     Indicators,
     _count,
+    _protected_rows,
     _summed,
     figure_keys,
     indicators_for,
@@ -306,3 +308,33 @@ def test_consultations_by_kind_with_service_levels_and_satisfaction(world: dict[
     assert result.total.service["legal"].average_rating is None
     assert _row(result, TOWNSHIP_1)["consultations.psychological"] == 2
     assert _row(result, TOWNSHIP_2)["consultations.psychological"] == 1
+
+
+def test_protected_rows_hide_small_cells_and_their_complements_only_below_county() -> None:
+    low, medium, high = "children.risk.low", "children.risk.medium", "children.risk.high"
+    keys = ["children", *RISK_KEYS, "visits"]
+    assert set(RISK_KEYS) == {low, medium, high}
+    rows = [
+        # Township: one small risk cell, so the smallest other non-zero risk cell is withheld as well.
+        {"children": 9, high: 2, medium: 0, low: 7, "visits": 3},
+        # Township: a small total; visits are not sensitive and stay shown.
+        {"children": 3, high: 0, medium: 3, low: 0, "visits": 1},
+        # The county's own row: its small cells are not hidden for being small, but its cells take part
+        # in the groups of the rows (whose sum is the shown total).
+        {"children": 6, high: 1, medium: 0, low: 5, "visits": 2},
+    ]
+    levels = [RegionLevel.TOWNSHIP, RegionLevel.TOWNSHIP, RegionLevel.COUNTY]
+    protected = _protected_rows(rows, levels, keys)
+    assert [list(row) for row in protected] == [keys] * 3
+    assert protected == [
+        {"children": 9, high: "<5", medium: 0, low: None, "visits": 3},
+        {"children": "<5", high: 0, medium: "<5", low: 0, "visits": 1},
+        # Each column with exactly one hidden non-zero cell loses its smallest shown non-zero cell too:
+        # children 3 → the 6; low 7 → the 5; high 2 → the 1 ("<5"); medium has no other non-zero cell.
+        {"children": None, high: "<5", medium: 0, low: None, "visits": 2},
+    ]
+
+
+def test_summed_adds_each_key_over_the_areas_and_ignores_other_keys() -> None:
+    counts = {"a": {"children": 2, "visits": 1, "unknown": 9}, "b": {"children": 3}}
+    assert _summed(counts, ["children", "visits", "teams"]) == {"children": 5, "visits": 1, "teams": 0}

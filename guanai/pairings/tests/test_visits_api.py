@@ -13,7 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from guanai.accounts.selectors import actor_for_user
-from guanai.core.testing import Check, assert_authorization_matrix, database_fingerprint, verified_client
+from guanai.core.testing import (
+    Check,
+    assert_authorization_matrix,
+    count_queries,
+    database_fingerprint,
+    verified_client,
+)
 from guanai.pairings.models import MandatoryReport, Visit
 from guanai.pairings.tests.factories import VisitWorld, jpeg_with_gps
 from guanai.pairings.visits import visit_record
@@ -175,6 +181,67 @@ def test_the_visit_list_is_scoped(
         "",
         MandatoryReport.objects.get().pk,
     )
+
+
+@pytest.mark.parametrize("recorder", ["volunteer", "county_a_admin"])
+@pytest.mark.parametrize(("concerns", "note"), [(0, "电话里孩子说想妈妈了"), (5, ""), (0, "")])
+def test_a_recorded_visit_answers_as_the_list_shows_it(
+    clients: dict[str, Client], world: VisitWorld, recorder: str, concerns: int, note: str
+) -> None:
+    response = post(
+        clients[recorder], "/api/v1/visits/", payload(world.pairing.pk, concerns=concerns, note=note)
+    )
+
+    assert response.status_code == 201, response.content
+    listed = clients[recorder].get(f"/api/v1/visits/?pairing_id={world.pairing.pk}").json()["items"]
+    assert listed == [response.json()]
+    assert (listed[0]["note"], listed[0]["mandatory_report_id"] is None) == (
+        "****" if note else "",
+        not concerns,
+    )
+
+
+def test_the_visit_list_decrypts_nothing_and_costs_the_same_queries_however_many(
+    clients: dict[str, Client], personas: dict[str, Any], world: VisitWorld
+) -> None:
+    actor = actor_for_user(personas["volunteer"])
+
+    def listed() -> tuple[int, list[str]]:
+        with count_queries() as queries:
+            response = clients["volunteer"].get("/api/v1/visits/")
+        assert response.status_code == 200
+        page = [query["sql"] for query in queries.captured_queries if 'FROM "pairings_visit"' in query["sql"]]
+        return len(queries), page
+
+    visit_record(actor=actor, pairing_id=world.pairing.pk, visited_on=DAY, mode="home", duration_minutes=30)
+    few, _ = listed()
+    for mode in ("phone", "school", "video"):
+        visit_record(
+            actor=actor,
+            pairing_id=world.pairing.pk,
+            visited_on=DAY,
+            mode=mode,
+            duration_minutes=30,
+            note="好",
+        )
+    many, page_queries = listed()
+
+    assert many == few
+    # No encrypted column is read: not the note (shown as **** whatever it says), nor the child's ID
+    # number or address, nor the volunteer's ID number, phone or health note; only the note's length.
+    assert page_queries
+    read = [sql.replace('LENGTH("pairings_visit"."note")', "") for sql in page_queries]
+    assert not any(
+        column in sql
+        for sql in read
+        for column in ('"note"', '"id_number"', '"address"', '"phone"', '"health_note"')
+    )
+    assert [item["note"] for item in clients["volunteer"].get("/api/v1/visits/").json()["items"]] == [
+        "****",
+        "****",
+        "****",
+        "",
+    ]
 
 
 def test_a_photo_is_uploaded_for_a_visit_without_its_exif(

@@ -1,0 +1,157 @@
+"""Answers read from the database, kept in the cache while none of the tables they read has changed.
+
+Any INSERT, UPDATE or DELETE that goes through Django's connection (model saves, queryset updates, bulk
+writes, raw SQL alike) moves its table's *generation* on, at once and again when its transaction commits.
+`remember` keys an answer on the generations of the tables it was read from, so no answer outlives a
+committed change to them. Entries also expire after their TTL: the bound for writes made outside Django
+(psql, another program) and for a cache that is not shared between processes (locmem, the embedded
+default).
+
+Two uses, both on the path of every busy request (bench/RESULTS.md, "Load"):
+
+- `cached_count(queryset)`: a list's "共 N 条". At county scale that COUNT reads every matching row (20,000
+  children in the load test: 20–25 ms of database time on every page), and staff paging through a list ask
+  for the same total again and again. It is keyed on the exact statement and its parameters — which carry
+  the actor's visible regions, the sealed filter, today's date and every filter, so two actors with
+  different scopes never share a total.
+- the bearer token and the role assignments every API request is authenticated with
+  (`guanai.accounts.selectors`): revoking a token, deactivating a user or ending an assignment is a write
+  to those tables, so it takes effect at the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.paginator import Paginator
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+from django.db.models import QuerySet
+from django.dispatch import receiver
+from django.utils.functional import cached_property
+
+COUNT_TTL = 60
+GENERATION_TTL = 24 * 3600
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_tables: frozenset[str] | None = None
+_MISSING = object()
+T = TypeVar("T")
+
+
+def _known_tables() -> frozenset[str]:
+    global _tables
+    if _tables is None:
+        _tables = frozenset(model._meta.db_table for model in apps.get_models(include_auto_created=True))
+    return _tables
+
+
+def _generation_key(table: str) -> str:
+    return f"table-generation:{table}"
+
+
+def tables_changed(*tables: str) -> None:
+    """Move the generations of these tables on: every answer remembered from one of them is forgotten."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        # One round trip for all (Django's incr takes two, and a third when the key is missing): a missing
+        # generation starts from a random value, so none is ever reused by an answer still in the cache.
+        keys = [backend.make_and_validate_key(_generation_key(table)) for table in tables]
+        if not keys:
+            return
+        pipeline = backend._cache.get_client(keys[0], write=True).pipeline(transaction=False)
+        for key in keys:
+            pipeline.set(key, secrets.randbelow(2**62), ex=GENERATION_TTL, nx=True)
+            pipeline.incr(key)
+        pipeline.execute()
+        return
+    for table in tables:
+        key = _generation_key(table)
+        try:
+            cache.incr(key)
+        except ValueError:  # not there (yet, or any more): start from a random value, as above
+            cache.set(key, secrets.randbelow(2**62), GENERATION_TTL)
+
+
+def remember(key: str, tables: Iterable[str], compute: Callable[[], T], *, ttl: int) -> T:
+    """`compute()`, from the cache while none of `tables` has changed since it was computed (and for at most
+    `ttl` seconds). `key` must name everything else the answer depends on. None is never kept.
+
+    The entry holds the generations it was computed under, and is read with them in one round trip."""
+    generation_keys = [_generation_key(table) for table in sorted(set(tables))]
+    entry = "cached:" + hashlib.sha256(key.encode()).hexdigest()
+    found = cache.get_many([entry, *generation_keys])
+    generations = [found.get(name) for name in generation_keys]
+    kept = found.get(entry)
+    if kept is not None and kept[0] == generations:
+        return kept[1]
+    answer = compute()
+    if answer is not None:  # a miss is cheap to repeat, and keeping it would let anyone fill the cache
+        cache.set(entry, (generations, answer), ttl)
+    return answer
+
+
+def cached_count(queryset: QuerySet[Any]) -> int:
+    """`queryset.count()`, from the cache while none of the tables it reads has changed."""
+    statement, params = queryset.order_by().query.sql_with_params()
+    tables = [table for table in _known_tables() if f'"{table}"' in statement]
+    key = repr(("count", statement, params, queryset.db))
+    return remember(key, tables, queryset.count, ttl=COUNT_TTL)
+
+
+def _note_writes(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    result = execute(sql, params, many, context)
+    match = _WRITE.match(sql)
+    if match and match.group(1) in _known_tables():
+        table = match.group(1)
+        tables_changed(table)  # for reads in this transaction, and at once when there is none
+        connection = context["connection"]
+        if not connection.get_autocommit():
+            # Again at commit: a total counted meanwhile by another request saw the table before the change.
+            connection.__dict__.setdefault(_UNCOMMITTED, set()).add(table)
+    return result
+
+
+_UNCOMMITTED = "_guanai_tables_changed"
+
+
+@receiver(connection_created)
+def _watch_writes(sender: object, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    """Watch every write of this connection, and announce its tables again when it commits."""
+    if _note_writes in connection.execute_wrappers:
+        return
+    connection.execute_wrappers.append(_note_writes)
+    commit = connection.commit
+
+    def commit_and_announce() -> None:
+        commit()
+        changed = connection.__dict__.pop(_UNCOMMITTED, None)
+        if changed:
+            tables_changed(*sorted(changed))
+
+    rollback = connection.rollback
+
+    def rollback_and_forget() -> None:
+        rollback()
+        connection.__dict__.pop(_UNCOMMITTED, None)
+
+    connection.commit = commit_and_announce  # type: ignore[method-assign]
+    connection.rollback = rollback_and_forget  # type: ignore[method-assign]
+
+
+class CachedCountPaginator(Paginator):
+    """A paginator whose total is `cached_count`: for the registries' list pages, paged through often."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return cached_count(self.object_list)
+        return len(self.object_list)
