@@ -25,9 +25,28 @@ export GUANAI_FIELD_KEYS_FILE="$out/keys/field-keys" GUANAI_BLIND_INDEX_KEY_FILE
 serve() {
   .venv/bin/gunicorn config.wsgi --workers "${WORKERS:-4}" --bind 127.0.0.1:8011 --access-logfile /dev/null --preload \
     --pid "$out/gunicorn.pid" --daemon
-  sleep 3
+  # Measure a running server, not its start: wait until it answers, then let every worker serve a few
+  # requests (the first request of a worker builds what Django builds lazily).
+  for _ in $(seq 60); do
+    curl -fs -o /dev/null -H "X-Forwarded-Proto: https" http://127.0.0.1:8011/api/v1/openapi.json && break
+    sleep 1
+  done
+  curl -fs -o /dev/null -H "X-Forwarded-Proto: https" http://127.0.0.1:8011/api/v1/openapi.json \
+    || { echo "gunicorn did not answer on 127.0.0.1:8011 within 60 s" >&2; exit 1; }
+  local token
+  token=$(.venv/bin/python -c 'import json; print(json.load(open("var/load/tokens.json"))["staff"])')
+  for _ in $(seq 40); do
+    curl -s -o /dev/null -H "X-Forwarded-Proto: https" -H "Authorization: Bearer $token" \
+      "http://127.0.0.1:8011/api/v1/minors/?limit=50" &
+  done
+  wait
 }
-stop() { kill "$(cat "$out/gunicorn.pid")" 2>/dev/null || true; }
+stop() {  # and wait until it has let go of the port, for the next run
+  local pid
+  pid=$(cat "$out/gunicorn.pid" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+}
 case "${1:-}" in
   prepare)
     psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='guanai_load'" | grep -q 1 \
