@@ -35,6 +35,7 @@ from guanai import audit
 from guanai.core import photos, region_codes
 from guanai.core.access import Actor, Permission, Role
 from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from guanai.core.labels import per_language
 from guanai.core.region_codes import PREFIX_LENGTH, RegionLevel
 from guanai.pairings.contact import next_due
 from guanai.pairings.models import MandatoryReport, Pairing, Visit
@@ -84,6 +85,7 @@ def bits_of(flags: type[VisitActivity] | type[SafetyConcern], value: int) -> lis
     return [flag for flag in flags if value & flag]
 
 
+@per_language
 def concern_labels(value: int) -> list[str]:
     return [str(SAFETY_CONCERN_LABELS[flag]) for flag in bits_of(SafetyConcern, value)]
 

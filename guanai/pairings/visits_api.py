@@ -12,6 +12,7 @@ from ninja import Field, File, Query, Status, UploadedFile
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.crypto import encrypted_field
+from guanai.core.labels import per_language
 from guanai.core.masking import mask, mask_field
 from guanai.core.schema import Schema
 from guanai.minors import display
@@ -37,7 +38,7 @@ from guanai.pairings.visits import (
     visit_photo_attach,
     visit_record,
 )
-from guanai.pairings.vocabulary import VISIT_ACTIVITY_LABELS, VisitActivity
+from guanai.pairings.vocabulary import VISIT_ACTIVITY_LABELS, VisitActivity, VisitMode
 from guanai.regions.models import Region
 
 router = Router(tags=["visits"])
@@ -199,31 +200,15 @@ class OverdueOut(Schema):
     items: list[OverduePairingOut]
 
 
-class _VisitLabels:
-    """The translated labels of a page of visits, each made once per request rather than once per row:
-    a choice's display label alone translates every choice of the field (Django hashes them)."""
+# The labels of a page of visits are translated once per language, not once per row (guanai.core.labels).
+@per_language
+def _mode_label(mode: str) -> str:
+    return str(VisitMode(mode).label)
 
-    def __init__(self) -> None:
-        self._modes: dict[str, str] = {}
-        self._activities: dict[int, list[str]] = {}
-        self._concerns: dict[int, list[str]] = {}
 
-    def mode(self, visit: Visit) -> str:
-        if visit.mode not in self._modes:
-            self._modes[visit.mode] = str(visit.get_mode_display())
-        return self._modes[visit.mode]
-
-    def activities(self, value: int) -> list[str]:
-        if value not in self._activities:
-            self._activities[value] = [
-                str(VISIT_ACTIVITY_LABELS[flag]) for flag in bits_of(VisitActivity, value)
-            ]
-        return list(self._activities[value])
-
-    def concerns(self, value: int) -> list[str]:
-        if value not in self._concerns:
-            self._concerns[value] = concern_labels(value)
-        return list(self._concerns[value])
+@per_language
+def _activity_labels(value: int) -> list[str]:
+    return [str(VISIT_ACTIVITY_LABELS[flag]) for flag in bits_of(VisitActivity, value)]
 
 
 # The note leaves masked as "text": **** for any note, "" for none — nothing of its value.
@@ -239,8 +224,7 @@ def _masked_note(visit: Visit) -> str:
     return mask("text", "note") if has_note else ""
 
 
-def _visit_out(visit: Visit, actor: Actor, labels: _VisitLabels | None = None) -> VisitOut:
-    labels = labels or _VisitLabels()
+def _visit_out(visit: Visit, actor: Actor) -> VisitOut:
     pairing = visit.pairing
     minor = pairing.minor
     report = getattr(visit, "mandatory_report", None)
@@ -255,17 +239,17 @@ def _visit_out(visit: Visit, actor: Actor, labels: _VisitLabels | None = None) -
         volunteer_name=pairing.volunteer.name,
         visited_on=visit.visited_on,
         mode=visit.mode,
-        mode_label=labels.mode(visit),
+        mode_label=_mode_label(visit.mode),
         duration_minutes=visit.duration_minutes,
         activities=visit.activities,
-        activity_labels=labels.activities(visit.activities),
+        activity_labels=_activity_labels(visit.activities),
         note=_masked_note(visit),
         study=visit.study,
         health=visit.health,
         emotion=visit.emotion,
         safety=visit.safety,
         concerns=visit.concerns,
-        concern_labels=labels.concerns(visit.concerns),
+        concern_labels=concern_labels(visit.concerns),
         mandatory_report_id=report.pk if report is not None else None,
         photo_url=reverse("visits:photo", args=[visit.pk]) if visit.photo else None,
         created_at=visit.created_at,
@@ -313,8 +297,7 @@ def visits_list(request: HttpRequest, filters: Query[VisitFilter]) -> VisitPageO
         until=filters.until,
     )
     page = visits[filters.offset : filters.offset + filters.limit]
-    labels = _VisitLabels()
-    return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor, labels) for visit in page])
+    return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor) for visit in page])
 
 
 @router.post(
