@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from django.apps import apps
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -99,7 +100,10 @@ def remember(key: str, tables: Iterable[str], compute: Callable[[], T], *, ttl: 
 
 def cached_count(queryset: QuerySet[Any]) -> int:
     """`queryset.count()`, from the cache while none of the tables it reads has changed."""
-    statement, params = queryset.order_by().query.sql_with_params()
+    try:
+        statement, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:  # a filter nothing can match (an empty `__in`): no query at all, as count() does
+        return 0
     tables = [table for table in _known_tables() if f'"{table}"' in statement]
     key = repr(("count", statement, params, queryset.db))
     return remember(key, tables, queryset.count, ttl=COUNT_TTL)

@@ -48,6 +48,10 @@ def test_different_filters_do_not_share_a_total(regions: None) -> None:
     )
 
 
+def test_a_filter_that_nothing_can_match_counts_nothing_without_a_query(regions: None) -> None:
+    assert count_queries(villages_of(TOWNSHIP).filter(code__in=[])) == (0, 0)
+
+
 def test_a_saved_row_is_counted(regions: None) -> None:
     before = cached.cached_count(villages_of(TOWNSHIP))
     Region.objects.create(
