@@ -218,9 +218,7 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 GUANAI_CACHE_URL = env("GUANAI_CACHE_URL") or ""
 if GUANAI_CACHE_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": GUANAI_CACHE_URL}
-    }
+    CACHES = {"default": {"BACKEND": "guanai.core.redis_cache.RedisCache", "LOCATION": GUANAI_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003"]

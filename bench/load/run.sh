@@ -55,7 +55,7 @@ case "${1:-}" in
     .venv/bin/python manage.py collectstatic --noinput -v 0
     psql -h 127.0.0.1 -U postgres -d guanai_load -qc "VACUUM ANALYZE"  # as autovacuum would have by now
     # The dashboards read snapshots, as in production (beat rebuilds them hourly).
-    .venv/bin/python manage.py snapshot_indicators --from "$(date -d '-12 months' +%Y-%m)" --to "$(date +%Y-%m)" ;;
+    .venv/bin/python manage.py snapshot_indicators --from "$(TZ=Asia/Shanghai date -d '-12 months' +%Y-%m)" --to "$(TZ=Asia/Shanghai date +%Y-%m)" ;;
   step)
     serve; trap stop EXIT
     for users in $(seq "$2" "$4" "$3"); do

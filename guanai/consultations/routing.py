@@ -44,7 +44,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -259,11 +260,19 @@ def _lead_slots(code: str, now: datetime.datetime | None = None) -> Q:
     return slots
 
 
+def _count_of(consultations: QuerySet[Consultation]) -> Coalesce:
+    """How many of `consultations` each professional has: counted per candidate from the index, rather than
+    joining every request a professional was ever given and grouping (which read all of their history, and
+    the duty slots again for each of those rows: 10–15 ms for one with 3,400; bench/RESULTS.md, "Load")."""
+    counted = consultations.filter(assigned_to=OuterRef("pk")).order_by().values("assigned_to")
+    return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")), 0)
+
+
 def _by_load(professionals: QuerySet[Volunteer], now: datetime.datetime) -> QuerySet[Volunteer]:
     since = now - datetime.timedelta(days=RECENT_DAYS)
     return professionals.annotate(
-        open_load=Count("consultations", filter=Q(consultations__state__in=OPEN_STATES)),
-        recent_load=Count("consultations", filter=Q(consultations__assigned_at__gte=since)),
+        open_load=_count_of(Consultation.objects.filter(state__in=OPEN_STATES)),
+        recent_load=_count_of(Consultation.objects.filter(assigned_at__gte=since)),
     ).order_by("open_load", "recent_load", "pk")
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.db.utils import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -25,9 +26,24 @@ logger = logging.getLogger(__name__)
 
 
 class ChineseJSONRenderer(JSONRenderer):
-    """JSON with Chinese text as it is rather than as \\u escapes: readable, and a third smaller."""
+    """JSON with Chinese text as it is rather than as \\u escapes: readable, and a third smaller.
+
+    Written by orjson, about ten times faster than the standard library on a list's rows (bench/RESULTS.md,
+    "Load"). Dates, times, decimals and lazy translations still go through ninja's encoder, so they keep
+    Django's format (milliseconds, "Z" for UTC); what orjson cannot write at all (an integer beyond 64 bits)
+    is written by the standard library, as before."""
 
     json_dumps_params = {"ensure_ascii": False}
+    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+    def __init__(self) -> None:
+        self._default = self.encoder_class(**self.json_dumps_params).default
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> Any:
+        try:
+            return orjson.dumps(data, default=self._default, option=self._options)
+        except orjson.JSONEncodeError:
+            return super().render(request, data, response_status=response_status)
 
 
 class ErrorOut(Schema):

@@ -85,6 +85,8 @@ class Minor(RegionScoped, models.Model):
     )
 
     objects = MinorQuerySet.as_manager()
+    # The region's name, on the rows that the lists and the detail read (regions.selectors.with_region_name).
+    region_name: str
 
     class Meta:
         verbose_name = _("未成年人")
@@ -119,6 +121,16 @@ class Minor(RegionScoped, models.Model):
                 ],
                 condition=Q(is_sealed=False),
                 name="minor_list_covering",
+            ),
+            # The same list in name order, with what the scope, the status and a search by part of a name
+            # test: a county's search for 王 reads the index up to its first twenty 王s (about half of it,
+            # in pinyin order) without visiting the table for every entry (8.3 ms to 2.0 ms for a county
+            # of 20,000; bench/RESULTS.md, "Load").
+            models.Index(
+                fields=["name_pinyin", "id"],
+                include=["name", "region", "status"],
+                condition=Q(is_sealed=False),
+                name="minor_name_order_covering",
             ),
         ]
         constraints = [

@@ -16,10 +16,12 @@ from guanai.core import region_codes
 from guanai.core.access import Actor, Permission, can_see_region
 from guanai.core.crypto import blind_index
 from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from guanai.core.rows import rows_in_order
 from guanai.minors.models import Consent, DuplicateFlag, Guardian, Minor
 from guanai.minors.services import VERIFICATION_INTERVAL
 from guanai.minors.validation import FULL_WIDTH
 from guanai.minors.vocabulary import Status, with_all_bits
+from guanai.regions.selectors import with_region_name
 
 # The longest value a search term can match: name_pinyin (names are 50, ID numbers 18 characters).
 SEARCH_MAX_LENGTH = 200
@@ -133,7 +135,7 @@ def minor_get(*, actor: Actor, minor_id: int) -> Minor:
     if not actor.has(Permission.MINOR_VIEW):
         raise PermissionDeniedError()
     minor = (
-        Minor.objects.visible_to(actor)
+        with_region_name(Minor.objects.visible_to(actor))
         .select_related("region", "household_region")
         .prefetch_related(  # type: ignore[type-var]  # the stubs cannot follow the typed manager
             Prefetch("guardians", queryset=Guardian.objects.order_by("id")),
@@ -163,11 +165,16 @@ def duplicate_flags_open(*, actor: Actor) -> QuerySet[DuplicateFlag]:
 # (bench/RESULTS.md, "Minors list at province scale": p95 17.8 ms instead of 61 ms at 1,000,000).
 
 
+# What the lists show of a child (the API's rows, the page's table): nothing else is read or decrypted.
+LIST_FIELDS = (
+    *("name", "gender", "birth_date", "id_number", "region", "school", "grade", "categories", "needs"),
+    *("risk_level", "status", "last_verified_on", "version"),
+)
+
+
 def minor_rows(ids: Sequence[int]) -> list[Minor]:
-    """The rows of a page of ids, in the page's order; without the address and the facts, which no list
-    shows (the address would be decrypted for every row)."""
-    found = Minor.objects.select_related("region").defer("address", "facts").in_bulk(list(ids))
-    return [found[pk] for pk in ids if pk in found]
+    """The rows of a page of ids, in the page's order, with only what a list shows (and `region_name`)."""
+    return rows_in_order(with_region_name(Minor.objects.only(*LIST_FIELDS)), ids)
 
 
 def minor_page(minors: QuerySet[Minor], *, offset: int, limit: int) -> list[Minor]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from typing import TypeVar, cast
+
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from guanai.core.access import Actor
@@ -10,6 +12,18 @@ from guanai.core.errors import NotFoundError, ValidationFailed
 from guanai.core.region_codes import RegionLevel, ancestor_codes, normalise_code
 from guanai.regions.models import Region
 from guanai.regions.names import name_variants, short_name
+
+M = TypeVar("M", bound=Model)
+
+
+def with_region_name(rows: QuerySet[M]) -> QuerySet[M]:
+    """Each row with its region's name as `region_name`, looked up by the region's key for each row.
+
+    Rather than joining the regions: for a page of rows PostgreSQL chose to merge-join the whole region
+    table in code order (0.9 ms for 50 children among 30,000 regions, against 0.2 ms), and the join made a
+    Region object for every row."""
+    names = Region.objects.filter(code=OuterRef("region_id")).values("name")
+    return cast("QuerySet[M]", rows.annotate(region_name=Subquery(names)))
 
 
 def region_get(*, actor: Actor, code: str) -> Region:

@@ -122,6 +122,8 @@ class Volunteer(RegionScoped, models.Model):
     )
 
     objects = VolunteerQuerySet.as_manager()
+    # The region's name, on the rows that the lists and the detail read (regions.selectors.with_region_name).
+    region_name: str
 
     class Meta:
         verbose_name = _("五老志愿者")

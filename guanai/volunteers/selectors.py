@@ -17,8 +17,10 @@ from guanai.core import region_codes
 from guanai.core.access import Actor, Permission, can_see_region
 from guanai.core.crypto import blind_index
 from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
+from guanai.core.rows import rows_in_order
 from guanai.minors.validation import FULL_WIDTH
 from guanai.minors.vocabulary import with_all_bits
+from guanai.regions.selectors import with_region_name
 from guanai.volunteers.models import (
     Honour,
     ServiceHours,
@@ -141,7 +143,7 @@ def volunteer_get(*, actor: Actor, volunteer_id: int) -> Volunteer:
     if not actor.has(Permission.VOLUNTEER_VIEW):
         raise PermissionDeniedError()
     volunteer = (
-        Volunteer.objects.visible_to(actor)
+        with_region_name(Volunteer.objects.visible_to(actor))
         .select_related("region", "user")
         .prefetch_related(  # type: ignore[type-var]  # the stubs cannot follow the typed manager
             Prefetch("trainings", queryset=Training.objects.order_by("-attended_on", "-id")),
@@ -162,11 +164,17 @@ def volunteer_get(*, actor: Actor, volunteer_id: int) -> Volunteer:
 # --- Reading a page: ids first (the covering index `volunteer_list_covering`) ---------------------
 
 
+# What the lists show of a volunteer (the API's rows, the page's table): nothing else is read or decrypted.
+LIST_FIELDS = (
+    *("name", "gender", "birth_date", "id_number", "phone", "region", "categories", "specialties"),
+    *("availability", "max_children", "paired_count", "status", "check_date", "check_result"),
+    *("hours_total", "version"),
+)
+
+
 def volunteer_rows(ids: Sequence[int]) -> list[Volunteer]:
-    """The rows of a page of ids, in the page's order; without the health note, which no list shows (it
-    would be decrypted for every row)."""
-    found = Volunteer.objects.select_related("region").defer("health_note").in_bulk(list(ids))
-    return [found[pk] for pk in ids if pk in found]
+    """The rows of a page of ids, in the page's order, with only what a list shows (and `region_name`)."""
+    return rows_in_order(with_region_name(Volunteer.objects.only(*LIST_FIELDS)), ids)
 
 
 def volunteer_page(volunteers: QuerySet[Volunteer], *, offset: int, limit: int) -> list[Volunteer]:
