@@ -17,6 +17,8 @@ Two uses, both on the path of every busy request (bench/RESULTS.md, "Load"):
 - the bearer token and the role assignments every API request is authenticated with
   (`guanai.accounts.selectors`): revoking a token, deactivating a user or ending an assignment is a write
   to those tables, so it takes effect at the next request.
+- a month's indicators read from the dashboards' snapshots (`guanai.dashboards.api`), while neither the
+  snapshots nor the regions change: the beat rebuilds the snapshots hourly.
 """
 
 from __future__ import annotations
@@ -80,9 +82,17 @@ def tables_changed(*tables: str) -> None:
             cache.set(key, secrets.randbelow(2**62), GENERATION_TTL)
 
 
-def remember(key: str, tables: Iterable[str], compute: Callable[[], T], *, ttl: int) -> T:
+def remember(
+    key: str,
+    tables: Iterable[str],
+    compute: Callable[[], T],
+    *,
+    ttl: int,
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """`compute()`, from the cache while none of `tables` has changed since it was computed (and for at most
-    `ttl` seconds). `key` must name everything else the answer depends on. None is never kept.
+    `ttl` seconds). `key` must name everything else the answer depends on. None is never kept, nor an
+    answer `keep` refuses (one that read more than `tables`).
 
     The entry holds the generations it was computed under, and is read with them in one round trip."""
     generation_keys = [_generation_key(table) for table in sorted(set(tables))]
@@ -93,7 +103,8 @@ def remember(key: str, tables: Iterable[str], compute: Callable[[], T], *, ttl: 
     if kept is not None and kept[0] == generations:
         return kept[1]
     answer = compute()
-    if answer is not None:  # a miss is cheap to repeat, and keeping it would let anyone fill the cache
+    # A miss is cheap to repeat, and keeping it would let anyone fill the cache.
+    if answer is not None and (keep is None or keep(answer)):
         cache.set(entry, (generations, answer), ttl)
     return answer
 

@@ -5,16 +5,19 @@ import datetime
 from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import get_language
 from ninja import Query, Status
 from pydantic import BaseModel
 
 from guanai.core.access import Permission, request_actor, requires
 from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, responses
+from guanai.core.cached import remember
 from guanai.core.schema import Schema
 from guanai.dashboards import jobs
-from guanai.dashboards.indicators import AreaIndicators, indicators_for
-from guanai.dashboards.models import ReportJob
+from guanai.dashboards.indicators import AreaIndicators, Indicators, indicator_region, indicators_for
+from guanai.dashboards.models import IndicatorSnapshot, ReportJob
 from guanai.dashboards.snapshots import indicator_trend
+from guanai.regions.models import Region
 
 router = Router(tags=["工作指标"])
 
@@ -101,7 +104,25 @@ def _area(item: AreaIndicators) -> dict[str, Any]:
 )
 @requires(Permission.DASHBOARD_VIEW)
 def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter]) -> IndicatorsOut:
-    result = indicators_for(actor=request_actor(request), region_code=filters.region, period=filters.period)
+    actor = request_actor(request)
+    code = indicator_region(actor=actor, region_code=filters.region)  # outside the actor's region: 404
+    # What the snapshots gave is the same for everyone allowed to ask (small numbers are protected by the
+    # area's level, not by who asks): remembered until the snapshots or the regions change. Live counts
+    # read the registers themselves and are not kept.
+    return remember(
+        f"dashboard-indicators:{code}:{filters.period}:{get_language()}",
+        SNAPSHOT_TABLES,
+        lambda: _indicators(indicators_for(actor=actor, region_code=code, period=filters.period)),
+        ttl=INDICATORS_TTL,
+        keep=lambda answer: answer.source == "snapshot",
+    )
+
+
+SNAPSHOT_TABLES = (IndicatorSnapshot._meta.db_table, Region._meta.db_table)
+INDICATORS_TTL = 3600
+
+
+def _indicators(result: Indicators) -> IndicatorsOut:
     return IndicatorsOut.model_validate(
         {
             "region_code": result.region_code,

@@ -5,14 +5,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from guanai.accounts.selectors import actor_for_user
 from guanai.audit.models import AuditEvent
-from guanai.core.testing import persona_clients
-from guanai.dashboards.indicators import AreaIndicators, indicators_for
+from guanai.core.testing import count_queries, persona_clients
+from guanai.dashboards.indicators import AreaIndicators, indicators_for, parse_period
 from guanai.dashboards.models import ReportJob
+from guanai.dashboards.snapshots import snapshot_build
 from guanai.minors.models import Minor
 from guanai.minors.tests.factories import COMMUNITY_A, VILLAGE_A, MinorFactory
 from guanai.pairings.tests.factories import PairingFactory, VisitFactory
@@ -368,3 +371,34 @@ def test_a_volunteer_is_refused_every_operation(
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
     assert ReportJob.objects.count() == 0
+
+
+def test_a_months_snapshot_figures_are_kept_until_the_snapshots_are_rebuilt(
+    api_clients: dict[str, Client],
+) -> None:
+    """The response read from the snapshots is remembered (guanai.core.cached): a child registered since
+    counts only once the snapshot is rebuilt, as before; figures counted live are never kept."""
+    client = api_clients["county_a_admin"]
+    today = timezone.localdate()
+    month = parse_period(_period())
+
+    def children(period: str = _period()) -> tuple[str, int]:
+        body = client.get(URL, {"region": COUNTY_A, "period": period}).json()
+        return body["source"], body["total"]["figures"]["children"]["current"]
+
+    assert children() == ("live", 6)
+    MinorFactory.create(region_id=COMMUNITY_A)
+    assert children() == ("live", 7)  # live counts are not remembered
+    snapshot_build(period=month, today=today)
+    snapshot_build(period=month.year_earlier(), today=today)
+    assert children() == ("snapshot", 7)
+    MinorFactory.create(region_id=COMMUNITY_A)
+    with count_queries() as cold:  # from an empty cache
+        assert children() == ("snapshot", 7)  # the snapshot, as built
+    with CaptureQueriesContext(connection) as warm:
+        assert children() == ("snapshot", 7)
+    snapshot_reads = [query for query in warm if "dashboards_indicatorsnapshot" in query["sql"]]
+    assert any("dashboards_indicatorsnapshot" in query["sql"] for query in cold)
+    assert snapshot_reads == []  # the second answer came from the cache
+    snapshot_build(period=month, today=today)
+    assert children() == ("snapshot", 8)  # rebuilding the snapshot is a write to its table
