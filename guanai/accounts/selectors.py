@@ -10,7 +10,7 @@ from guanai.accounts.models import ApiToken, RoleAssignment, User
 from guanai.committees.models import Committee
 from guanai.core import access
 from guanai.core.access import ROLE_ORDER, Actor
-from guanai.core.cached import remember
+from guanai.core.cached import recall, remember
 from guanai.core.crypto import blind_index, sm3_hex
 from guanai.core.errors import NotFoundError, PermissionDeniedError
 from guanai.regions.models import Region
@@ -23,17 +23,18 @@ AUTH_TABLES = (ApiToken._meta.db_table, User._meta.db_table)
 ASSIGNMENT_TABLES = (RoleAssignment._meta.db_table, Region._meta.db_table, Committee._meta.db_table)
 
 
+def _assignments_on(user: User, day: datetime.date) -> list[RoleAssignment]:
+    assignments = list(
+        RoleAssignment.objects.valid_on(day).filter(user=user).select_related("region", "committee")
+    )
+    assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
+    return assignments
+
+
 def assignments_valid_today(*, user: User) -> list[RoleAssignment]:
     today = timezone.localdate()
-
-    def load() -> list[RoleAssignment]:
-        assignments = list(
-            RoleAssignment.objects.valid_on(today).filter(user=user).select_related("region", "committee")
-        )
-        assignments.sort(key=lambda a: (ROLE_ORDER.index(a.role), a.region_id, a.pk))
-        return assignments
-
-    return list(remember(f"assignments:{user.pk}:{today.isoformat()}", ASSIGNMENT_TABLES, load, ttl=AUTH_TTL))
+    key = f"assignments:{user.pk}:{today.isoformat()}"
+    return list(remember(key, ASSIGNMENT_TABLES, lambda: _assignments_on(user, today), ttl=AUTH_TTL))
 
 
 def mobile_digest(mobile: str) -> str:
@@ -51,7 +52,10 @@ def user_by_login_identifier(*, identifier: str) -> User | None:
 
 def actor_for_user(user: User, *, assignment_id: int | None = None) -> Actor:
     """The user acting under the requested assignment, or under their first valid one."""
-    assignments = assignments_valid_today(user=user)
+    return _actor(user, assignments_valid_today(user=user), assignment_id)
+
+
+def _actor(user: User, assignments: list[RoleAssignment], assignment_id: int | None) -> Actor:
     active = next((a for a in assignments if a.pk == assignment_id), assignments[0] if assignments else None)
     return Actor(user=user, assignment=active, assignments=tuple(assignments))
 
@@ -83,17 +87,25 @@ def user_get(*, actor: Actor, user_id: int) -> User:
 TOKEN_LAST_USED_RESOLUTION = datetime.timedelta(minutes=5)
 
 
-def api_token_user(*, raw_token: str) -> User | None:
-    """The active user a bearer token belongs to, or None if it is unknown, expired or revoked."""
+def api_token_actor(*, raw_token: str, assignment_id: int | None = None) -> Actor | None:
+    """The active user a bearer token belongs to, acting under the requested assignment (or their first
+    valid one); None if the token is unknown, expired or revoked.
+
+    The token and the user's assignments of today are read from the cache in one round trip."""
     now = timezone.now()
+    today = timezone.localdate(now)
     digest = sm3_hex(raw_token)
+    token_key, assignments_key = f"api-token:{digest}", f"api-token-assignments:{digest}:{today.isoformat()}"
+    kept = recall({token_key: AUTH_TABLES, assignments_key: ASSIGNMENT_TABLES})
     unrevoked = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True)
-    token = remember(f"api-token:{digest}", AUTH_TABLES, unrevoked.first, ttl=AUTH_TTL)
+    token = kept.get(token_key, unrevoked.first, ttl=AUTH_TTL)
     if token is None or token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    user = token.user
+    assignments = kept.get(assignments_key, lambda: _assignments_on(user, today), ttl=AUTH_TTL)
+    return _actor(user, list(assignments), assignment_id)
 
 
 LOGIN_ACTIONS = ("auth.login", "auth.login_failed", "auth.locked_out", "auth.logout")

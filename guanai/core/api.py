@@ -119,14 +119,14 @@ class BearerTokenAuth(HttpBearer):
     openapi_description = "Authorization: Bearer <token>，由 `manage.py issue_token` 签发"
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from guanai.accounts.selectors import actor_for_user, api_token_user
+        from guanai.accounts.selectors import api_token_actor
 
-        user = api_token_user(raw_token=token)
-        if user is None:
+        actor = api_token_actor(raw_token=token, assignment_id=_requested_assignment(request))
+        if actor is None or actor.user is None:
             return None
-        request.user = user
-        request.actor = actor_for_user(user, assignment_id=_requested_assignment(request))  # type: ignore[attr-defined]
-        return user
+        request.user = actor.user
+        request.actor = actor  # type: ignore[attr-defined]
+        return actor.user
 
 
 def _requested_assignment(request: HttpRequest) -> int | None:

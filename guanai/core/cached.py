@@ -27,7 +27,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.apps import apps
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -44,7 +44,6 @@ COUNT_TTL = 60
 GENERATION_TTL = 24 * 3600
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _tables: frozenset[str] | None = None
-_MISSING = object()
 T = TypeVar("T")
 
 
@@ -82,6 +81,43 @@ def tables_changed(*tables: str) -> None:
             cache.set(key, secrets.randbelow(2**62), GENERATION_TTL)
 
 
+class Recalled:
+    """Answers read together from the cache in one round trip (`recall`), each taken with `get`."""
+
+    def __init__(self, found: dict[str, Any], entries: dict[str, tuple[str, list[str]]]) -> None:
+        self._found = found
+        self._entries = entries
+
+    def get(
+        self, key: str, compute: Callable[[], T], *, ttl: int, keep: Callable[[T], bool] | None = None
+    ) -> T:
+        """The answer kept for `key` if none of its tables has changed since; else `compute()`, kept under
+        the generations read with it (so a change made meanwhile makes it stale at once)."""
+        entry, generation_keys = self._entries[key]
+        generations = [self._found.get(name) for name in generation_keys]
+        kept = self._found.get(entry)
+        if kept is not None and kept[0] == generations:
+            return cast(T, kept[1])
+        answer = compute()
+        # A miss is cheap to repeat, and keeping it would let anyone fill the cache.
+        if answer is not None and (keep is None or keep(answer)):
+            cache.set(entry, (generations, answer), ttl)
+        return answer
+
+
+def recall(wanted: dict[str, Iterable[str]]) -> Recalled:
+    """The entries of these keys and the generations of their tables, in one round trip."""
+    entries = {
+        key: (
+            "cached:" + hashlib.sha256(key.encode()).hexdigest(),
+            [_generation_key(table) for table in sorted(set(tables))],
+        )
+        for key, tables in wanted.items()
+    }
+    names = {name for entry, generation_keys in entries.values() for name in (entry, *generation_keys)}
+    return Recalled(cache.get_many(sorted(names)), entries)
+
+
 def remember(
     key: str,
     tables: Iterable[str],
@@ -95,18 +131,7 @@ def remember(
     answer `keep` refuses (one that read more than `tables`).
 
     The entry holds the generations it was computed under, and is read with them in one round trip."""
-    generation_keys = [_generation_key(table) for table in sorted(set(tables))]
-    entry = "cached:" + hashlib.sha256(key.encode()).hexdigest()
-    found = cache.get_many([entry, *generation_keys])
-    generations = [found.get(name) for name in generation_keys]
-    kept = found.get(entry)
-    if kept is not None and kept[0] == generations:
-        return kept[1]
-    answer = compute()
-    # A miss is cheap to repeat, and keeping it would let anyone fill the cache.
-    if answer is not None and (keep is None or keep(answer)):
-        cache.set(entry, (generations, answer), ttl)
-    return answer
+    return recall({key: tables}).get(key, compute, ttl=ttl, keep=keep)
 
 
 def cached_count(queryset: QuerySet[Any]) -> int:

@@ -123,3 +123,29 @@ def test_with_redis_a_write_moves_the_generation_on_in_one_round_trip(regions: N
         cached.tables_changed("a_table_never_seen")
         assert isinstance(cache.get(cached._generation_key("a_table_never_seen")), int)
         caches["default"].clear()
+
+
+def test_answers_recalled_together_are_read_in_one_round_trip_and_each_kept_by_its_own_tables(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[str] = []
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+
+    def both() -> tuple[int, str]:
+        kept = cached.recall({"villages": ["regions_region"], "events": ["audit_auditevent"]})
+        first = kept.get(
+            "villages", lambda: computed.append("villages") or villages_of(TOWNSHIP).count(), ttl=60
+        )
+        second = kept.get("events", lambda: computed.append("events") or "none yet", ttl=60)
+        return first, second
+
+    live = villages_of(TOWNSHIP).count()
+    assert both() == (live, "none yet")
+    assert both() == (live, "none yet")
+    assert computed == ["villages", "events"]  # the second time, both from the cache
+    assert len(reads) == 2  # one read of the cache for both answers, each time
+    Region.objects.filter(code=TOWNSHIP).update(name="千岛湖镇")  # a write to the first answer's table only
+    assert both() == (live, "none yet")
+    assert computed == ["villages", "events", "villages"]
