@@ -131,15 +131,24 @@ def test_answers_recalled_together_are_read_in_one_round_trip_and_each_kept_by_i
     computed: list[str] = []
     reads: list[list[str]] = []
     get_many = cache.get_many
-    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+
+    def counted_get_many(keys: list[str]) -> dict[str, Any]:
+        reads.append(list(keys))
+        return get_many(keys)
+
+    monkeypatch.setattr(cache, "get_many", counted_get_many)
+
+    def villages() -> int:
+        computed.append("villages")
+        return villages_of(TOWNSHIP).count()
+
+    def events() -> str:
+        computed.append("events")
+        return "none yet"
 
     def both() -> tuple[int, str]:
         kept = cached.recall({"villages": ["regions_region"], "events": ["audit_auditevent"]})
-        first = kept.get(
-            "villages", lambda: computed.append("villages") or villages_of(TOWNSHIP).count(), ttl=60
-        )
-        second = kept.get("events", lambda: computed.append("events") or "none yet", ttl=60)
-        return first, second
+        return kept.get("villages", villages, ttl=60), kept.get("events", events, ttl=60)
 
     live = villages_of(TOWNSHIP).count()
     assert both() == (live, "none yet")
