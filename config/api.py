@@ -16,8 +16,8 @@ from guanai.consultations.knowledge_api import router as knowledge_router
 from guanai.consultations.public_api import router as public_consultations_router
 from guanai.consultations.supervision_api import router as consultation_supervision_router
 from guanai.core.api import (
+    RENDERER,
     BearerTokenAuth,
-    ChineseJSONRenderer,
     Router,
     SessionActorAuth,
     install_error_handlers,
@@ -48,7 +48,7 @@ api = GuanaiAPI(
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionActorAuth()],
     default_router=Router(),
-    renderer=ChineseJSONRenderer(),
+    renderer=RENDERER,
 )
 
 

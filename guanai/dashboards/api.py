@@ -4,13 +4,13 @@ monthly trend of a region, and the reports compiled in the background (request, 
 import datetime
 from typing import Any, Literal
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import get_language
 from ninja import Query, Status
 from pydantic import BaseModel
 
 from guanai.core.access import Permission, request_actor, requires
-from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, responses
+from guanai.core.api import ERROR_STATUSES, ErrorOut, Router, rendered, rendered_response, responses
 from guanai.core.cached import remember
 from guanai.core.schema import Schema
 from guanai.dashboards import jobs
@@ -103,19 +103,25 @@ def _area(item: AreaIndicators) -> dict[str, Any]:
     ),
 )
 @requires(Permission.DASHBOARD_VIEW)
-def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter]) -> IndicatorsOut:
+def dashboard_indicators(request: HttpRequest, filters: Query[IndicatorsFilter]) -> HttpResponse:
     actor = request_actor(request)
     code = indicator_region(actor=actor, region_code=filters.region)  # outside the actor's region: 404
     # What the snapshots gave is the same for everyone allowed to ask (small numbers are protected by the
-    # area's level, not by who asks): remembered until the snapshots or the regions change. Live counts
-    # read the registers themselves and are not kept.
-    return remember(
+    # area's level, not by who asks): kept as sent (thousands of figures, 80 kB) until the snapshots or the
+    # regions change. Live counts read the registers themselves and are not kept.
+
+    def compute() -> tuple[str, bytes]:
+        result = _indicators(indicators_for(actor=actor, region_code=code, period=filters.period))
+        return result.source, rendered(result)
+
+    _source, body = remember(
         f"dashboard-indicators:{code}:{filters.period}:{get_language()}",
         SNAPSHOT_TABLES,
-        lambda: _indicators(indicators_for(actor=actor, region_code=code, period=filters.period)),
+        compute,
         ttl=INDICATORS_TTL,
-        keep=lambda answer: answer.source == "snapshot",
+        keep=lambda answer: answer[0] == "snapshot",
     )
+    return rendered_response(body)
 
 
 SNAPSHOT_TABLES = (IndicatorSnapshot._meta.db_table, Region._meta.db_table)
