@@ -23,13 +23,16 @@ Two uses, both on the path of every busy request (bench/RESULTS.md, "Load"):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import EmptyResultSet
@@ -105,11 +108,30 @@ class Recalled:
         return answer
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """The code that computes the remembered answers (every Python file of the project's packages).
+
+    An answer is taken only by the code that kept it: after an upgrade the workers still running the old
+    release and the new ones never read each other's entries, whose shapes may differ (a tuple where an
+    object was, say); the old entries simply expire."""
+    digest = hashlib.sha256()
+    for package in _PACKAGES:
+        for path in sorted(package.rglob("*.py")):
+            digest.update(str(path.relative_to(package.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_PACKAGES = [Path(__file__).resolve().parents[1], Path(settings.BASE_DIR) / "config"]
+
+
 def recall(wanted: dict[str, Iterable[str]]) -> Recalled:
     """The entries of these keys and the generations of their tables, in one round trip."""
+    fingerprint = code_fingerprint()
     entries = {
         key: (
-            "cached:" + hashlib.sha256(key.encode()).hexdigest(),
+            "cached:" + hashlib.sha256(f"{fingerprint}:{key}".encode()).hexdigest(),
             [_generation_key(table) for table in sorted(set(tables))],
         )
         for key, tables in wanted.items()

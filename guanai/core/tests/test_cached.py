@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,3 +159,36 @@ def test_answers_recalled_together_are_read_in_one_round_trip_and_each_kept_by_i
     Region.objects.filter(code=TOWNSHIP).update(name="千岛湖镇")  # a write to the first answer's table only
     assert both() == (live, "none yet")
     assert computed == ["villages", "events", "villages"]
+
+
+def test_an_answer_kept_by_another_release_of_the_code_is_not_taken(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[str] = []
+
+    def answer() -> str:
+        computed.append("computed")
+        return f"answer {len(computed)}"
+
+    assert cached.remember("release", ["regions_region"], answer, ttl=60) == "answer 1"
+    assert cached.remember("release", ["regions_region"], answer, ttl=60) == "answer 1"
+    monkeypatch.setattr(cached, "code_fingerprint", lambda: "another release")
+    assert cached.remember("release", ["regions_region"], answer, ttl=60) == "answer 2"
+    assert cached.code_fingerprint() == "another release"
+
+
+def test_the_code_fingerprint_changes_with_any_file_of_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "guanai"
+    (package / "minors").mkdir(parents=True)
+    (package / "minors" / "api.py").write_text("ANSWER = 1\n", "utf-8")
+    (package / "notes.txt").write_text("not code", "utf-8")
+    monkeypatch.setattr(cached, "_PACKAGES", [package])
+    fingerprint = cached.code_fingerprint.__wrapped__
+    first = fingerprint()
+    assert fingerprint() == first
+    (package / "notes.txt").write_text("still not code", "utf-8")
+    assert fingerprint() == first
+    (package / "minors" / "api.py").write_text("ANSWER = 2\n", "utf-8")
+    assert fingerprint() != first
