@@ -97,7 +97,13 @@ def api_token_actor(*, raw_token: str, assignment_id: int | None = None) -> Acto
     digest = sm3_hex(raw_token)
     token_key, assignments_key = f"api-token:{digest}", f"api-token-assignments:{digest}:{today.isoformat()}"
     kept = recall({token_key: AUTH_TABLES, assignments_key: ASSIGNMENT_TABLES})
-    unrevoked = ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True)
+    # Kept in the cache without the user's decrypted mobile number and password hash, which no API request
+    # needs (a view that reads one loads it then).
+    unrevoked = (
+        ApiToken.objects.select_related("user")
+        .defer("user__mobile", "user__password")
+        .filter(digest=digest, revoked_at__isnull=True)
+    )
     token = kept.get(token_key, unrevoked.first, ttl=AUTH_TTL)
     if token is None or token.expires_at <= now or not token.user.is_active:
         return None

@@ -119,3 +119,17 @@ def test_issue_token_refuses_unknown_users_and_bad_periods(personas: Any) -> Non
     with pytest.raises(CommandError, match="有效天数"):
         issue("p-county-a", "--days", "0")
     assert ApiToken.objects.count() == 0
+
+
+def test_the_remembered_authentication_holds_no_mobile_number_or_password_hash(personas: Any) -> None:
+    from django.core.cache import cache
+
+    admin = personas["county_a_admin"]
+    admin.mobile = "13912345678"
+    admin.save()
+    raw = issue("p-county-a")
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200
+    kept = list(cache._cache.values())  # type: ignore[attr-defined]  # the test settings' locmem cache
+    assert kept  # the token and the assignments were remembered
+    assert all(b"13912345678" not in value and admin.password.encode() not in value for value in kept)
+    assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200  # and still authenticate
