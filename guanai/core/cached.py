@@ -7,7 +7,7 @@ committed change to them. Entries also expire after their TTL: the bound for wri
 (psql, another program) and for a cache that is not shared between processes (locmem, the embedded
 default).
 
-Two uses, both on the path of every busy request (bench/RESULTS.md, "Load"):
+Its uses, each on the path of busy requests (bench/RESULTS.md, "Load"):
 
 - `cached_count(queryset)`: a list's "共 N 条". At county scale that COUNT reads every matching row (20,000
   children in the load test: 20–25 ms of database time on every page), and staff paging through a list ask
