@@ -8,7 +8,7 @@ serves every call, as redis-py intends. Behaviour is otherwise Django's own.
 """
 
 # mypy: disable-error-code="attr-defined"
-# (Django's client keeps its pools and options in attributes its type stubs do not declare.)
+# (Django's client keeps its pools in attributes its type stubs do not declare.)
 
 from __future__ import annotations
 
@@ -20,15 +20,13 @@ from django.core.cache.backends import redis as django_redis
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[Any, Any] = {}  # by pool
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        pool = self._get_connection_pool(write)  # Django's choice of server, and its pool
+        client = self._clients.get(pool)
         if client is None:
-            if index not in self._pools:  # as Django's _get_connection_pool, for this index
-                self._pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)
-            client = self._clients[index] = self._client(connection_pool=self._pools[index])
+            client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
 

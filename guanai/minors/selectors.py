@@ -135,8 +135,9 @@ def minor_get(*, actor: Actor, minor_id: int) -> Minor:
     if not actor.has(Permission.MINOR_VIEW):
         raise PermissionDeniedError()
     minor = (
-        with_region_name(Minor.objects.visible_to(actor))
-        .select_related("region", "household_region")
+        with_region_name(
+            Minor.objects.visible_to(actor).select_related("region", "household_region"), joined=True
+        )
         .prefetch_related(  # type: ignore[type-var]  # the stubs cannot follow the typed manager
             Prefetch("guardians", queryset=Guardian.objects.order_by("id")),
             Prefetch("consents", queryset=Consent.objects.order_by("-given_on", "-id")),

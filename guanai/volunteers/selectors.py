@@ -143,8 +143,7 @@ def volunteer_get(*, actor: Actor, volunteer_id: int) -> Volunteer:
     if not actor.has(Permission.VOLUNTEER_VIEW):
         raise PermissionDeniedError()
     volunteer = (
-        with_region_name(Volunteer.objects.visible_to(actor))
-        .select_related("region", "user")
+        with_region_name(Volunteer.objects.visible_to(actor).select_related("region", "user"), joined=True)
         .prefetch_related(  # type: ignore[type-var]  # the stubs cannot follow the typed manager
             Prefetch("trainings", queryset=Training.objects.order_by("-attended_on", "-id")),
             Prefetch("honours", queryset=Honour.objects.order_by("-awarded_on", "-id")),

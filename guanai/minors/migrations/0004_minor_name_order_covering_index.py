@@ -1,7 +1,6 @@
 # The list in name order, covering the scope, the status and the name: a search by part of a name reads
 # the index without visiting the table for every entry (bench/RESULTS.md, "Load").
 
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -9,8 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('minors', '0003_minor_list_covering_index'),
-        ('regions', '0001_region'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
