@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime
 import hmac
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +19,7 @@ from guanai import audit
 from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, SmsCode, User
 from guanai.accounts.selectors import mobile_digest, user_by_login_identifier
 from guanai.accounts.sms import sms_backend
+from guanai.audit.services import current_operator
 from guanai.core.access import ROLE_REGION_LEVEL, Actor, Role
 from guanai.core.crypto import sm3_hex
 from guanai.core.errors import RateLimited, ValidationFailed, full_clean_or_fail
@@ -25,10 +28,37 @@ from guanai.regions.models import Region
 TOKEN_PREFIX = "gna_"  # noqa: S105 - a label, not a secret
 
 
+def _account_event(
+    *,
+    actor: Actor | None,
+    action: str,
+    target: Model,
+    changes: list[str] | None = None,
+    request: HttpRequest | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An account, role or token change for the audit trail (等保 2.0: account management is audited).
+    Without a signed-in actor the change was made from the server's shell (`create_user`, `issue_token`,
+    the demo data): the event names the operating-system account that ran it."""
+    if actor is None:
+        detail = {**(detail or {}), "operator": current_operator()}
+    audit.record(
+        actor=actor, action=action, target=target, changes=changes or [], request=request, detail=detail
+    )
+
+
 @transaction.atomic
 def user_create(
-    *, username: str, password: str | None, display_name: str = "", mobile: str | None = None
+    *,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    mobile: str | None = None,
+    actor: Actor | None = None,
+    request: HttpRequest | None = None,
 ) -> User:
+    """A new account (等保 2.0: unique, and an audit event naming who created it; None is a command or
+    the system). Without a password it signs in by SMS code only."""
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(fields={"username": [_("用户名已存在")]})
     if mobile and User.objects.filter(mobile_index=mobile_digest(mobile)).exists():
@@ -45,6 +75,14 @@ def user_create(
         user.password_changed_at = timezone.now()
     full_clean_or_fail(user, exclude=["password"])
     user.save()
+    changes = ["username", *(["display_name"] if display_name else []), *(["mobile"] if mobile else [])]
+    _account_event(
+        actor=actor,
+        action="account.create",
+        target=user,
+        changes=[*changes, *(["password"] if password is not None else [])],
+        request=request,
+    )
     return user
 
 
@@ -60,7 +98,11 @@ def role_assign(
     committee_id: int | None = None,
     valid_from: datetime.date | None = None,
     valid_to: datetime.date | None = None,
+    actor: Actor | None = None,
+    request: HttpRequest | None = None,
 ) -> RoleAssignment:
+    """Give `user` the role at `region` (and committee) from `valid_from` to `valid_to`; an assignment that
+    exists already is returned unchanged. A new one is an audit event, with the role and its dates."""
     role = Role(role)
     required_level = ROLE_REGION_LEVEL.get(role)
     if required_level is not None and region.level != required_level:
@@ -107,6 +149,19 @@ def role_assign(
         committee_id=committee_id,
         valid_from=valid_from,
         valid_to=valid_to,
+    )
+    _account_event(
+        actor=actor,
+        action="account.role_assigned",
+        target=assignment,
+        changes=["role", "region", *(["committee"] if committee_id else []), "valid_from", "valid_to"],
+        request=request,
+        detail={
+            "user_id": user.pk,
+            "role": role.value,
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        },
     )
     return assignment
 
@@ -231,8 +286,11 @@ def sms_code_matches(*, digest: str, code: str) -> bool:
 
 
 @transaction.atomic
-def api_token_issue(*, user: User, days: int | None = None, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token; returns it with the raw value, which is never stored and cannot be shown again."""
+def api_token_issue(
+    *, user: User, days: int | None = None, name: str = "", actor: Actor | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it with the raw value, which is never stored and cannot be shown again.
+    The audit event names the token's owner, prefix and lifetime, never the token."""
     days = settings.GUANAI_API_TOKEN_DAYS if days is None else days
     if not 1 <= days <= 366:
         raise ValidationFailed(fields={"days": [_("有效天数应在 1 到 366 之间")]})
@@ -246,14 +304,27 @@ def api_token_issue(*, user: User, days: int | None = None, name: str = "") -> t
         name=name,
         expires_at=timezone.now() + datetime.timedelta(days=days),
     )
+    _account_event(
+        actor=actor,
+        action="account.token_issued",
+        target=token,
+        detail={"user_id": user.pk, "prefix": token.prefix, "days": days},
+    )
     return token, raw
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: Actor | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _account_event(
+            actor=actor,
+            action="account.token_revoked",
+            target=token,
+            changes=["revoked_at"],
+            detail={"user_id": token.user_id, "prefix": token.prefix},
+        )
     return token
 
 

@@ -19,6 +19,11 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "auth.second_factor_failed": _("双因素认证失败"),
     "auth.recovery_code_used": _("使用恢复码"),
     "auth.recovery_codes_renewed": _("重新生成恢复码"),
+    # Accounts, roles and tokens (guanai.accounts)
+    "account.create": _("创建账号"),
+    "account.role_assigned": _("分配角色"),
+    "account.token_issued": _("签发接口令牌"),
+    "account.token_revoked": _("吊销接口令牌"),
     # Access
     "access.denied": _("越权访问被拒绝"),
     "personal_data.unmask": _("查看敏感信息原文"),

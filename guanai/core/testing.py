@@ -78,22 +78,34 @@ PERSONAS: dict[str, PersonaSpec] = {
 ANONYMOUS = "anonymous"
 
 
-def create_personas() -> dict[str, Any]:
-    """One user per persona, each with a valid role assignment; returns name → user."""
+def create_personas(*, audited: bool = True) -> dict[str, Any]:
+    """One user per persona, each with a valid role assignment; returns name → user.
+
+    They are made by the account services, which record each account and role (`account.*` events).
+    `audited=False` makes them with the ORM instead, leaving the audit log empty: for the tests that read
+    the whole log and must find only the events they record."""
+    return {
+        name: create_persona(spec.username, spec.role, spec.region, display_name=name, audited=audited)
+        for name, spec in PERSONAS.items()
+    }
+
+
+def create_persona(username: str, role: Role, region: str, *, display_name: str, audited: bool = True) -> Any:
+    """A user without a password holding `role` at `region` since 2020 (see `create_personas`)."""
+    from guanai.accounts.models import RoleAssignment, User
     from guanai.accounts.services import role_assign, user_create
     from guanai.regions.models import Region
 
-    users: dict[str, Any] = {}
-    for name, spec in PERSONAS.items():
-        user = user_create(username=spec.username, password=None, display_name=name)
-        role_assign(
-            user=user,
-            role=spec.role,
-            region=Region.objects.get(code=spec.region),
-            valid_from=datetime.date(2020, 1, 1),
-        )
-        users[name] = user
-    return users
+    valid_from = datetime.date(2020, 1, 1)
+    if not audited:
+        user = User(username=username, display_name=display_name)
+        user.set_unusable_password()
+        user.save()
+        RoleAssignment.objects.create(user=user, role=role, region_id=region, valid_from=valid_from)
+        return user
+    user = user_create(username=username, password=None, display_name=display_name)
+    role_assign(user=user, role=role, region=Region.objects.get(code=region), valid_from=valid_from)
+    return user
 
 
 def verified_client(user: Any) -> Client:

@@ -537,7 +537,9 @@ def _free_username(volunteer: Volunteer) -> str:
     return username
 
 
-def _account_for(volunteer: Volunteer) -> tuple[User | None, str]:
+def _account_for(
+    volunteer: Volunteer, *, actor: Actor, request: HttpRequest | None
+) -> tuple[User | None, str]:
     """The account the volunteer signs in with, by the mobile number: an existing one (given the
     volunteer's role), or a new one without a password and in elder mode. None when the number is not a
     mobile, or its account already belongs to another volunteer (a shared phone)."""
@@ -555,12 +557,17 @@ def _account_for(volunteer: Volunteer) -> tuple[User | None, str]:
             how = "linked"
         else:
             user = user_create(
-                username=_free_username(volunteer), password=None, display_name=volunteer.name, mobile=mobile
+                username=_free_username(volunteer),
+                password=None,
+                display_name=volunteer.name,
+                mobile=mobile,
+                actor=actor,
+                request=request,
             )
             user_set_preferences(user=user, elder_mode=True)
             how = "created"
     assert user is not None
-    role_assign(user=user, role=Role.VOLUNTEER, region=volunteer.region)
+    role_assign(user=user, role=Role.VOLUNTEER, region=volunteer.region, actor=actor, request=request)
     return user, how
 
 
@@ -573,7 +580,7 @@ def signup_approve(*, actor: Actor, volunteer_id: int, request: HttpRequest | No
     if volunteer.return_reason:
         raise ConflictError(_("该报名已退回，待本人修改后重新提交"))
     today = timezone.localdate()
-    user, how = _account_for(volunteer)
+    user, how = _account_for(volunteer, actor=actor, request=request)
     volunteer.status, volunteer.status_reason, volunteer.status_changed_on = Status.ACTIVE, "", today
     volunteer.joined_on = volunteer.joined_on or today
     volunteer.reviewed_by, volunteer.reviewed_at = actor.user, timezone.now()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
@@ -8,23 +7,22 @@ from django.test import Client
 
 from guanai.committees.models import Committee
 from guanai.core.access import Actor, Role
-from guanai.core.testing import verified_client
+from guanai.core.testing import create_persona, create_personas, verified_client
+
+
+@pytest.fixture
+def personas(regions: None) -> dict[str, Any]:
+    """The personas, made without an audit event: these tests read the whole log, and find in it only the
+    events they record (account events are tested in guanai/accounts/tests/test_account_audit.py)."""
+    return create_personas(audited=False)
 
 
 @pytest.fixture
 def security_admin(personas: dict[str, Any]) -> Any:
     """The security admin (key management), who is not one of the shared personas."""
-    from guanai.accounts.services import role_assign, user_create
-    from guanai.regions.models import Region
-
-    user = user_create(username="p-security", password=None, display_name="security_admin")
-    role_assign(
-        user=user,
-        role=Role.SECURITY_ADMIN,
-        region=Region.objects.get(code="330000000000"),
-        valid_from=datetime.date(2020, 1, 1),
+    return create_persona(
+        "p-security", Role.SECURITY_ADMIN, "330000000000", display_name="security_admin", audited=False
     )
-    return user
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import pytest
+from django.db.models import Q
 from django.test import Client
 
 from guanai.accounts.selectors import actor_for_user
@@ -211,7 +212,10 @@ def test_unmask_and_view_are_audited(clients: dict[str, Client], children: Any) 
     phone = client.post(f"/api/v1/minors/{minor.pk}/guardians/{guardian}/unmask")
     assert phone.json() == {"field": "phone", "value": "13905710041"}
     actions = list(
-        AuditEvent.objects.filter(target_id__in=[str(minor.pk), str(guardian)])
+        AuditEvent.objects.filter(
+            Q(target_type="minors.minor", target_id=str(minor.pk))
+            | Q(target_type="minors.guardian", target_id=str(guardian))
+        )
         .exclude(action="minor.create")
         .order_by("id")
         .values_list("action", "changed_fields")

@@ -375,6 +375,10 @@ def test_the_village_chooser_fills_each_level_below_the_one_chosen(regions: None
 # --- The township's review -----------------------------------------------------------------------
 
 
+ACCOUNT_FIELDS = ["username", "display_name", "mobile"]
+ROLE_FIELDS = ["role", "region", "valid_from", "valid_to"]
+
+
 def test_approving_gives_an_account_that_signs_in_by_sms_code(
     regions: None,
     clients: dict[str, Client],
@@ -390,6 +394,7 @@ def test_approving_gives_an_account_that_signs_in_by_sms_code(
     assert "139****0001" in queue
     assert ELDER_ID not in queue
     assert ELDER_MOBILE not in queue
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     with django_capture_on_commit_callbacks(execute=True):
         response = clients["township_worker"].post(f"/volunteers/applications/{volunteer.pk}/approve/")
     assert response.status_code == 302
@@ -421,6 +426,24 @@ def test_approving_gives_an_account_that_signs_in_by_sms_code(
         str(volunteer.pk),
         {"account": "created"},
     )
+    # The account and its role are audit events of the approver, with field names and never the number.
+    assignment = RoleAssignment.objects.get(user=user)
+    account_events = AuditEvent.objects.filter(id__gt=before, action__startswith="account.").order_by("id")
+    assert [
+        (e.action, e.actor_username, e.target_type, e.target_id, e.region_code, e.changed_fields)
+        for e in account_events
+    ] == [
+        ("account.create", "p-township", "accounts.user", str(user.pk), "330127100000", ACCOUNT_FIELDS),
+        (
+            "account.role_assigned",
+            "p-township",
+            "accounts.roleassignment",
+            str(assignment.pk),
+            VILLAGE_A,
+            ROLE_FIELDS,
+        ),
+    ]
+    assert ELDER_MOBILE not in str(list(AuditEvent.objects.values_list("detail", flat=True)))
     # The volunteer signs in with the phone and a code, and finds their page.
     elder = Client()
     elder.post("/account/sms-login/", {"mobile": ELDER_MOBILE, "action": "send"})
