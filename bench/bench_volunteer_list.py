@@ -149,7 +149,7 @@ def draw_search(rng: random.Random) -> Search:
 
 
 def measure() -> None:
-    from guanai.volunteers.selectors import VolunteerFilters, volunteer_list, volunteer_page
+    from guanai.volunteers.selectors import VolunteerFilters, volunteer_list, volunteer_rows
 
     rng = random.Random(20261201)  # noqa: S311 - which searches to run, not a secret
     counties = harness.county_codes()
@@ -175,7 +175,8 @@ def measure() -> None:
             return [volunteer.pk for volunteer in listed[:PAGE]]  # instances, ID number and phone decrypted
 
         def page_by_ids(listed: Any = listed) -> list[int]:
-            return [volunteer.pk for volunteer in volunteer_page(listed, offset=0, limit=PAGE)]
+            ids = list(listed.values_list("pk", flat=True)[:PAGE])  # as volunteer_page reads them, uncounted
+            return [volunteer.pk for volunteer in volunteer_rows(ids)]
 
         results = timings.run(
             run,

@@ -37,6 +37,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.db.models import QuerySet
@@ -159,12 +160,43 @@ def remember(
 def cached_count(queryset: QuerySet[Any]) -> int:
     """`queryset.count()`, from the cache while none of the tables it reads has changed."""
     try:
-        statement, params = queryset.order_by().query.sql_with_params()
+        statement, params = queryset.order_by().query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:  # a filter nothing can match (an empty `__in`): no query at all, as count() does
         return 0
+    return _count_of(queryset, statement, params)
+
+
+def _count_of(queryset: QuerySet[Any], statement: str, params: Any) -> int:
+    """The number of rows of `queryset`, whose rows `statement` (with `params`) reads: the statement keys
+    the remembered total and names the tables it depends on."""
     tables = [table for table in _known_tables() if f'"{table}"' in statement]
     key = repr(("count", statement, params, queryset.db))
     return remember(key, tables, queryset.count, ttl=COUNT_TTL)
+
+
+# The LIMIT and OFFSET that every backend writes at the end of a sliced statement, as literal numbers.
+_SLICE = re.compile(r"\s+LIMIT\s+\d+(?:\s+OFFSET\s+\d+)?$")
+
+
+def counted_page_ids(queryset: QuerySet[Any], *, offset: int, limit: int) -> tuple[list[Any], int]:
+    """The primary keys of rows `offset` to `offset + limit` of `queryset`, in its order, and the number of
+    its rows (`cached_count`), with one compiled statement for both.
+
+    Compiling a list's statement costs as much as running it; `cached_count` compiled a second one only to
+    key the total. Here the page's own statement without its LIMIT and OFFSET is the key: it reads exactly
+    the rows that are counted."""
+    page = queryset.values_list("pk", flat=True)[offset : offset + limit]
+    try:
+        statement, params = page.query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return [], 0
+    whole, sliced = _SLICE.subn("", statement)
+    if sliced != 1:  # a backend that writes its slice otherwise: key the total on its own statement
+        return list(page), cached_count(queryset)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids, _count_of(queryset, whole, params)
 
 
 def _note_writes(

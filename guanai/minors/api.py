@@ -8,8 +8,8 @@ from ninja import Field, File, Form, Query, Status, UploadedFile
 from guanai import audit
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
-from guanai.core.cached import cached_count
 from guanai.core.errors import NotFoundError
+from guanai.core.labels import one_language
 from guanai.core.masking import unmask_field
 from guanai.core.schema import Schema
 from guanai.imports.models import ImportBatch
@@ -300,9 +300,10 @@ def minors_list(request: HttpRequest, filters: Query[MinorFilter]) -> MinorPageO
     query = filters.model_dump(exclude={"limit", "offset"})
     query["status"] = None if filters.status == "all" else filters.status
     minors = minor_list(actor=actor, filters=MinorFilters(**query))
-    page = minor_page(minors, offset=filters.offset, limit=filters.limit)
+    page, total = minor_page(minors, offset=filters.offset, limit=filters.limit)
     today = timezone.localdate()
-    return MinorPageOut(count=cached_count(minors), items=[_out(minor, actor, today) for minor in page])
+    with one_language():
+        return MinorPageOut(count=total, items=[_out(minor, actor, today) for minor in page])
 
 
 @router.post(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from guanai.core import region_codes
 from guanai.core.access import Actor, Permission, can_see_region
+from guanai.core.cached import counted_page_ids
 from guanai.core.crypto import blind_index
 from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from guanai.core.rows import rows_in_order
@@ -178,5 +179,7 @@ def minor_rows(ids: Sequence[int]) -> list[Minor]:
     return rows_in_order(with_region_name(Minor.objects.only(*LIST_FIELDS)), ids)
 
 
-def minor_page(minors: QuerySet[Minor], *, offset: int, limit: int) -> list[Minor]:
-    return minor_rows(list(minors.values_list("pk", flat=True)[offset : offset + limit]))
+def minor_page(minors: QuerySet[Minor], *, offset: int, limit: int) -> tuple[list[Minor], int]:
+    """A page of the list (`minor_rows`) and the number of its rows in all (remembered: `cached_count`)."""
+    ids, total = counted_page_ids(minors, offset=offset, limit=limit)
+    return minor_rows(ids), total

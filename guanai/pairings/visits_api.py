@@ -12,7 +12,7 @@ from ninja import Field, File, Query, Status, UploadedFile
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
 from guanai.core.crypto import encrypted_field
-from guanai.core.labels import per_language
+from guanai.core.labels import one_language, per_language
 from guanai.core.masking import mask, mask_field
 from guanai.core.schema import Schema
 from guanai.minors import display
@@ -297,7 +297,8 @@ def visits_list(request: HttpRequest, filters: Query[VisitFilter]) -> VisitPageO
         until=filters.until,
     )
     page = visits[filters.offset : filters.offset + filters.limit]
-    return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor) for visit in page])
+    with one_language():
+        return VisitPageOut(count=visits.count(), items=[_visit_out(visit, actor) for visit in page])
 
 
 @router.post(

@@ -16,7 +16,7 @@ from ninja import Field, Query, Status
 
 from guanai.core.access import Actor, Permission, request_actor, requires
 from guanai.core.api import MAX_OFFSET, Router, responses
-from guanai.core.cached import cached_count
+from guanai.core.labels import one_language
 from guanai.core.masking import unmask_field
 from guanai.core.schema import Schema
 from guanai.minors.export_api import (
@@ -666,10 +666,10 @@ def _team_detail(actor: Actor, team_id: int) -> TeamDetailOut:
 @requires(Permission.VOLUNTEER_VIEW)
 def volunteers_list(request: HttpRequest, filters: Query[VolunteerFilter]) -> VolunteerPageOut:
     volunteers = volunteer_list(actor=request_actor(request), filters=filters.to_filters())
-    page = volunteer_page(volunteers, offset=filters.offset, limit=filters.limit)
+    page, total = volunteer_page(volunteers, offset=filters.offset, limit=filters.limit)
     today = timezone.localdate()
-    items = [_out(volunteer, today) for volunteer in page]
-    return VolunteerPageOut(count=cached_count(volunteers), items=items)
+    with one_language():
+        return VolunteerPageOut(count=total, items=[_out(volunteer, today) for volunteer in page])
 
 
 @router.post(

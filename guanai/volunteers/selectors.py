@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from guanai.core import region_codes
 from guanai.core.access import Actor, Permission, can_see_region
+from guanai.core.cached import counted_page_ids
 from guanai.core.crypto import blind_index
 from guanai.core.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from guanai.core.rows import rows_in_order
@@ -176,8 +177,12 @@ def volunteer_rows(ids: Sequence[int]) -> list[Volunteer]:
     return rows_in_order(with_region_name(Volunteer.objects.only(*LIST_FIELDS)), ids)
 
 
-def volunteer_page(volunteers: QuerySet[Volunteer], *, offset: int, limit: int) -> list[Volunteer]:
-    return volunteer_rows(list(volunteers.values_list("pk", flat=True)[offset : offset + limit]))
+def volunteer_page(
+    volunteers: QuerySet[Volunteer], *, offset: int, limit: int
+) -> tuple[list[Volunteer], int]:
+    """A page of the list (`volunteer_rows`) and the number of its rows in all (remembered)."""
+    ids, total = counted_page_ids(volunteers, offset=offset, limit=limit)
+    return volunteer_rows(ids), total
 
 
 # --- Hours ---------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ from guanai.volunteers.selectors import (
     team_list,
     volunteer_get,
     volunteer_list,
-    volunteer_page,
+    volunteer_rows,
 )
 from guanai.volunteers.services import (
     AlreadyRegistered,
@@ -230,7 +230,7 @@ def volunteer_list_page(request: HttpRequest) -> HttpResponse:
     page = CachedCountPaginator(volunteers.values_list("pk", flat=True), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = _rows(volunteer_page(volunteers, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE))
+    rows = _rows(volunteer_rows(list(page.object_list)))
     context = {
         "form": form,
         "page": page,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,48 @@ def test_a_write_to_another_table_keeps_the_total(regions: None) -> None:
     total = cached.cached_count(villages_of(TOWNSHIP))
     User.objects.create_user(username="someone", password=None)
     assert count_queries(villages_of(TOWNSHIP)) == (total, 0)
+
+
+def zhejiang() -> Any:
+    return Region.objects.filter(code__startswith="33").order_by("code")
+
+
+def page_queries(queryset: Any, offset: int, limit: int) -> tuple[list[Any], int, int, int]:
+    with CaptureQueriesContext(connection) as captured:
+        ids, total = cached.counted_page_ids(queryset, offset=offset, limit=limit)
+    counts = sum("COUNT(" in query["sql"] for query in captured.captured_queries)
+    return ids, total, counts, len(captured.captured_queries)
+
+
+def test_a_page_of_ids_comes_with_its_total_counted_once_for_every_page(regions: None) -> None:
+    codes = list(zhejiang().values_list("code", flat=True))
+    assert len(codes) == 11
+    assert page_queries(zhejiang(), 0, 2) == (codes[:2], len(codes), 1, 2)
+    assert page_queries(zhejiang(), 2, 2) == (codes[2:4], len(codes), 0, 1)
+    assert page_queries(zhejiang(), len(codes), 2) == ([], len(codes), 0, 1)
+    # Another filter is another total; a saved row is counted at the next page.
+    assert page_queries(zhejiang().filter(code=codes[1]), 0, 2) == ([codes[1]], 1, 1, 2)
+    Region.objects.create(
+        code="330127100990",
+        name="测试村民委员会",
+        short_name="测试村",
+        level=RegionLevel.VILLAGE,
+        parent_id=TOWNSHIP,
+    )
+    assert page_queries(zhejiang(), 2, 2) == (codes[2:4], len(codes) + 1, 1, 2)
+
+
+def test_a_page_of_a_filter_that_nothing_can_match_is_empty_without_a_query(regions: None) -> None:
+    assert page_queries(zhejiang().filter(code__in=[]), 0, 50) == ([], 0, 0, 0)
+
+
+def test_a_statement_whose_slice_is_not_recognised_is_paged_and_counted_all_the_same(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    codes = list(zhejiang().values_list("code", flat=True))
+    monkeypatch.setattr(cached, "_SLICE", re.compile(r"(?!)"))  # matches nothing
+    assert page_queries(zhejiang(), 1, 2) == (codes[1:3], len(codes), 1, 2)
+    assert page_queries(zhejiang(), 3, 2) == (codes[3:5], len(codes), 0, 1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -406,18 +408,23 @@ def test_sorting(county_a: Actor, sortable: dict[str, Volunteer], sort: str, ord
     assert listed(county_a, sort=sort) == [sortable[key].pk for key in order]
 
 
-def test_a_page_is_read_ids_first_in_two_queries_keeping_the_order(
+def test_a_page_is_read_ids_first_keeping_the_order_with_its_total_remembered(
     county_a: Actor, sortable: dict[str, Volunteer]
 ) -> None:
     volunteers = volunteer_list(actor=county_a, filters=VolunteerFilters(sort="hours"))
     with count_queries() as queries:
-        page = volunteer_page(volunteers, offset=1, limit=3)
+        page, total = volunteer_page(volunteers, offset=1, limit=3)
         region_names = [volunteer.region_name for volunteer in page]
     assert ids(page) == [sortable["an"].pk, sortable["chen"].pk, sortable["fang"].pk]
     assert region_names == ["富城村村民委员会"] * 3
-    assert len(queries) == 2
-    assert volunteer_page(volunteers, offset=5, limit=3) == []
-    assert ids(volunteer_page(volunteers, offset=4, limit=3)) == [sortable["ding"].pk]
+    assert total == 5
+    assert len(queries) == 3  # the page's ids, its rows, and the total
+    with CaptureQueriesContext(connection) as later:  # without emptying the cache, as the next request
+        beyond, total_again = volunteer_page(volunteers, offset=5, limit=3)
+        last, _total = volunteer_page(volunteers, offset=4, limit=3)
+    assert (beyond, total_again) == ([], 5)
+    assert ids(last) == [sortable["ding"].pk]
+    assert len(later) == 3  # ids, ids and rows: the total is remembered for the other pages
 
 
 def test_rows_keep_the_order_asked_and_skip_ids_that_are_gone(sortable: dict[str, Volunteer]) -> None:
