@@ -13,7 +13,8 @@ Its uses, each on the path of busy requests (bench/RESULTS.md, "Load"):
   children in the load test: 20–25 ms of database time on every page), and staff paging through a list ask
   for the same total again and again. It is keyed on the exact statement and its parameters — which carry
   the actor's visible regions, the sealed filter, today's date and every filter, so two actors with
-  different scopes never share a total.
+  different scopes never share a total. The API's lists take it with their page (`counted_page_ids`), keyed
+  on the page's own statement, so that one compiled statement serves both.
 - the bearer token and the role assignments every API request is authenticated with
   (`guanai.accounts.selectors`): revoking a token, deactivating a user or ending an assignment is a write
   to those tables, so it takes effect at the next request.
@@ -184,7 +185,7 @@ def counted_page_ids(queryset: QuerySet[Any], *, offset: int, limit: int) -> tup
 
     Compiling a list's statement costs as much as running it; `cached_count` compiled a second one only to
     key the total. Here the page's own statement without its LIMIT and OFFSET is the key: it reads exactly
-    the rows that are counted."""
+    the rows that are counted. (It keeps its ORDER BY: the same list in another order is counted again.)"""
     page = queryset.values_list("pk", flat=True)[offset : offset + limit]
     try:
         statement, params = page.query.get_compiler(queryset.db).as_sql()

@@ -180,6 +180,6 @@ def minor_rows(ids: Sequence[int]) -> list[Minor]:
 
 
 def minor_page(minors: QuerySet[Minor], *, offset: int, limit: int) -> tuple[list[Minor], int]:
-    """A page of the list (`minor_rows`) and the number of its rows in all (remembered: `cached_count`)."""
+    """A page of the list (`minor_rows`) and the number of its rows in all (`counted_page_ids`)."""
     ids, total = counted_page_ids(minors, offset=offset, limit=limit)
     return minor_rows(ids), total

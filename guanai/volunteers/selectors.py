@@ -180,7 +180,7 @@ def volunteer_rows(ids: Sequence[int]) -> list[Volunteer]:
 def volunteer_page(
     volunteers: QuerySet[Volunteer], *, offset: int, limit: int
 ) -> tuple[list[Volunteer], int]:
-    """A page of the list (`volunteer_rows`) and the number of its rows in all (remembered)."""
+    """A page of the list (`volunteer_rows`) and the number of its rows in all (`counted_page_ids`)."""
     ids, total = counted_page_ids(volunteers, offset=offset, limit=limit)
     return volunteer_rows(ids), total
 
