@@ -54,8 +54,7 @@ def test_a_filter_that_nothing_can_match_counts_nothing_without_a_query(regions:
     assert count_queries(villages_of(TOWNSHIP).filter(code__in=[])) == (0, 0)
 
 
-def test_a_saved_row_is_counted(regions: None) -> None:
-    before = cached.cached_count(villages_of(TOWNSHIP))
+def add_village() -> None:
     Region.objects.create(
         code="330127100990",
         name="测试村民委员会",
@@ -63,6 +62,11 @@ def test_a_saved_row_is_counted(regions: None) -> None:
         level=RegionLevel.VILLAGE,
         parent_id=TOWNSHIP,
     )
+
+
+def test_a_saved_row_is_counted(regions: None) -> None:
+    before = cached.cached_count(villages_of(TOWNSHIP))
+    add_village()
     assert count_queries(villages_of(TOWNSHIP)) == (before + 1, 1)
 
 
@@ -103,13 +107,7 @@ def test_a_page_of_ids_comes_with_its_total_counted_once_for_every_page(regions:
     assert page_queries(zhejiang(), len(codes), 2) == ([], len(codes), 0, 1)
     # Another filter is another total; a saved row is counted at the next page.
     assert page_queries(zhejiang().filter(code=codes[1]), 0, 2) == ([codes[1]], 1, 1, 2)
-    Region.objects.create(
-        code="330127100990",
-        name="测试村民委员会",
-        short_name="测试村",
-        level=RegionLevel.VILLAGE,
-        parent_id=TOWNSHIP,
-    )
+    add_village()
     assert page_queries(zhejiang(), 2, 2) == (codes[2:4], len(codes) + 1, 1, 2)
 
 
