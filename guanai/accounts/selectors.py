@@ -81,18 +81,14 @@ def user_get(*, actor: Actor, user_id: int) -> User:
     return user
 
 
-# "Last used" is kept to the minute it matters at (a token unused for weeks is the one to revoke): written
-# at most once in this interval, so the requests of one busy token do not each write, commit and wait for
-# the same row's lock (bench/RESULTS.md, "Load").
-TOKEN_LAST_USED_RESOLUTION = datetime.timedelta(minutes=5)
-
-
-def api_token_actor(*, raw_token: str, assignment_id: int | None = None) -> Actor | None:
-    """The active user a bearer token belongs to, acting under the requested assignment (or their first
-    valid one); None if the token is unknown, expired or revoked.
+def api_token_lookup(
+    *, raw_token: str, assignment_id: int | None = None, now: datetime.datetime
+) -> tuple[ApiToken, Actor] | None:
+    """The bearer token and its active user, acting under the requested assignment (or their first valid
+    one); None if the token is unknown, expired or revoked, or its user is deactivated. Reads only: the
+    request is authenticated by `accounts.services.api_token_authenticate`, which notes the use.
 
     The token and the user's assignments of today are read from the cache in one round trip."""
-    now = timezone.now()
     today = timezone.localdate(now)
     digest = sm3_hex(raw_token)
     token_key, assignments_key = f"api-token:{digest}", f"api-token-assignments:{digest}:{today.isoformat()}"
@@ -107,11 +103,9 @@ def api_token_actor(*, raw_token: str, assignment_id: int | None = None) -> Acto
     token = kept.get(token_key, unrevoked.first, ttl=AUTH_TTL)
     if token is None or token.expires_at <= now or not token.user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     user = token.user
     assignments = kept.get(assignments_key, lambda: _assignments_on(user, today), ttl=AUTH_TTL)
-    return _actor(user, list(assignments), assignment_id)
+    return token, _actor(user, list(assignments), assignment_id)
 
 
 LOGIN_ACTIONS = ("auth.login", "auth.login_failed", "auth.locked_out", "auth.logout")

@@ -17,7 +17,7 @@ from django_ratelimit.core import is_ratelimited
 
 from guanai import audit
 from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, SmsCode, User
-from guanai.accounts.selectors import mobile_digest, user_by_login_identifier
+from guanai.accounts.selectors import api_token_lookup, mobile_digest, user_by_login_identifier
 from guanai.accounts.sms import sms_backend
 from guanai.audit.services import current_operator
 from guanai.core.access import ROLE_REGION_LEVEL, Actor, Role
@@ -283,6 +283,24 @@ def sms_code_matches(*, digest: str, code: str) -> bool:
     sent.used_at = timezone.now()
     sent.save(update_fields=["attempts", "used_at"])
     return True
+
+
+# "Last used" is kept to the minute it matters at (a token unused for weeks is the one to revoke): written
+# at most once in this interval, so the requests of one busy token do not each write, commit and wait for
+# the same row's lock (bench/RESULTS.md, "Load").
+TOKEN_LAST_USED_RESOLUTION = datetime.timedelta(minutes=5)
+
+
+def api_token_authenticate(*, raw_token: str, assignment_id: int | None = None) -> Actor | None:
+    """The actor a bearer token authenticates (`selectors.api_token_lookup`), its use noted on the token."""
+    now = timezone.now()
+    found = api_token_lookup(raw_token=raw_token, assignment_id=assignment_id, now=now)
+    if found is None:
+        return None
+    token, actor = found
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return actor
 
 
 @transaction.atomic

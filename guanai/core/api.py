@@ -133,9 +133,9 @@ class BearerTokenAuth(HttpBearer):
     openapi_description = "Authorization: Bearer <token>，由 `manage.py issue_token` 签发"
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from guanai.accounts.selectors import api_token_actor
+        from guanai.accounts.services import api_token_authenticate
 
-        actor = api_token_actor(raw_token=token, assignment_id=_requested_assignment(request))
+        actor = api_token_authenticate(raw_token=token, assignment_id=_requested_assignment(request))
         if actor is None or actor.user is None:
             return None
         request.user = actor.user

@@ -50,7 +50,7 @@ def test_a_token_authenticates_as_its_user_within_their_region(personas: Any) ->
 
 
 def test_last_used_is_written_at_most_once_in_its_resolution(personas: Any) -> None:
-    from guanai.accounts.selectors import TOKEN_LAST_USED_RESOLUTION
+    from guanai.accounts.services import TOKEN_LAST_USED_RESOLUTION
 
     raw = issue("p-county-a")
     assert Client().get("/api/v1/me", headers=bearer(raw)).status_code == 200
