@@ -318,12 +318,13 @@ def minor_update(
 @transaction.atomic
 def minor_close(*, actor: Actor, minor_id: int, reason: str, request: Any = None) -> Minor:
     _require(actor, Permission.MINOR_MANAGE)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed(fields={"reason": [_("请填写结案原因")]})
+    # The record first: another county's (or none) is not found, whatever the form says.
     minor = Minor.objects.visible_to(actor).select_for_update().filter(pk=minor_id).first()
     if minor is None:
         raise NotFoundError()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("请填写结案原因")]})
     if minor.status != Status.ACTIVE:
         raise ConflictError(_("该记录已结案"))
     minor.status, minor.closed_reason, minor.closed_at = Status.CLOSED, reason[:200], timezone.now()

@@ -559,6 +559,9 @@ def duplicates_page(request: HttpRequest) -> HttpResponse:
 @permission_required(Permission.MINOR_MANAGE)
 def duplicate_merge_page(request: HttpRequest, flag_id: int) -> HttpResponse:
     actor = request_actor(request)
+    # The flag first: another county's (or none) is not found, whatever the form says.
+    if not duplicate_flags_open(actor=actor).filter(pk=flag_id).exists():
+        raise NotFoundError()
     keep = request.POST.get("keep", "")
     if not keep.isdigit():
         messages.error(request, _("请选择要保留的记录。"))

@@ -628,10 +628,11 @@ def signup_return(
     """Send a sign-up back with a reason the applicant sees when they look it up; they correct it and
     send it again."""
     _require(actor, Permission.VOLUNTEER_MANAGE)
+    # The application first: another county's (or none) is not found, whatever the form says.
+    volunteer = _locked_application(actor, volunteer_id)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(fields={"reason": [_("请填写退回原因")]})
-    volunteer = _locked_application(actor, volunteer_id)
     if volunteer.source not in SIGNUP_SOURCES:
         # Only an applicant who signed up can look the reason up and correct the application.
         raise ConflictError(_("只有本人报名的申请可以退回修改"))

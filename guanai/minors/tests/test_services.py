@@ -176,6 +176,8 @@ def test_other_counties_and_roles_cannot_write(actors: dict[str, Actor]) -> None
         minor_update(actor=actors["county_b_admin"], minor_id=minor.pk, version=1, data=child(school="x"))
     with pytest.raises(NotFoundError):
         minor_close(actor=actors["county_b_admin"], minor_id=minor.pk, reason="x")
+    with pytest.raises(NotFoundError):  # not "reason required": the record is looked up first
+        minor_close(actor=actors["county_b_admin"], minor_id=minor.pk, reason="")
     for persona in ("volunteer", "auditor", "system_admin", "lawyer"):
         with pytest.raises(PermissionDeniedError):
             minor_register(actor=actors[persona], data=child(id_number=id_number(sequence=9)))

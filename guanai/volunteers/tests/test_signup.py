@@ -495,6 +495,9 @@ def test_return_with_a_reason_then_the_applicant_corrects_and_resubmits(
     township = clients["township_worker"]
     response = township.post(f"/volunteers/applications/{volunteer.pk}/return/", {"reason": ""}, follow=True)
     assert "请填写退回原因" in response.content.decode()
+    # Another county's administrator is not told that a reason is missing: there is no such application.
+    other = clients["county_b_admin"].post(f"/volunteers/applications/{volunteer.pk}/return/", {"reason": ""})
+    assert other.status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
         township.post(
             f"/volunteers/applications/{volunteer.pk}/return/", {"reason": "请选择实际居住的青城社区"}

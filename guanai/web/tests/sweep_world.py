@@ -8,6 +8,7 @@ body seen by someone outside the county is a leak."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +19,17 @@ from guanai.cafes.models import CafeFinding
 from guanai.cafes.services import InspectionInput, inspection_record
 from guanai.cafes.tests.factories_cafes import TOWNSHIP_A, TOWNSHIP_B, InternetCafeFactory
 from guanai.committees.tests.factories import CommitteeFactory, CommitteeMemberFactory
+from guanai.consultations.attachments import PDF_TYPE, CleanFile, attachment_write
+from guanai.consultations.models import Appointment, Attachment
 from guanai.consultations.tests.factories import ArticleFactory, ConsultationFactory, MessageFactory
-from guanai.consultations.vocabulary import ArticleState
+from guanai.consultations.vocabulary import AppointmentMode, ArticleState, Sender
 from guanai.core.testing import COUNTY_A, COUNTY_B
 from guanai.dashboards.models import ReportJob
-from guanai.mentoring.models import CaseGoal
+from guanai.mentoring.models import AccessGrant, CaseGoal
 from guanai.mentoring.services import case_open
 from guanai.mentoring.tests.factories import sealed_minor, team_member
+from guanai.mentoring.vocabulary import LawfulBasis
+from guanai.minors.models import DuplicateFlag, ExportApproval
 from guanai.minors.tests.factories import (
     COMMUNITY_B,
     VILLAGE_A,
@@ -99,6 +104,14 @@ def _county_objects(
         name=f"{marker}儿童", region_id=village, school=f"{marker}小学", address=f"{marker}村12号"
     )
     ids["minor_id"] = minor.pk
+    twin = MinorFactory.create(name=f"{marker}儿童", region_id=village, school=f"{marker}小学")
+    ids["flag_id"] = DuplicateFlag.objects.create(
+        first=minor, second=twin, reason=DuplicateFlag.Reason.NAME_AND_BIRTH
+    ).pk
+    # An export of the registry awaiting approval (儿童个人信息网络保护规定 art.15).
+    ids["approval_id"] = ExportApproval.objects.create(
+        requested_by=officer, region_id=county, filters={"q": marker}, file_format="xlsx", row_count=2
+    ).pk
     ids["guardian_id"] = GuardianFactory.create(minor=minor, name=f"{marker}监护人").pk
     ids["consent_id"] = ConsentFactory.create(minor=minor, given_by=f"{marker}祖母").pk
 
@@ -148,10 +161,39 @@ def _county_objects(
     ids["mentor_id"] = case.mentors.get().pk
     ids["goal_id"] = CaseGoal.objects.create(case=case, description=f"{marker}目标", created_by=officer).pk
 
+    now = timezone.now()
+    # Break-the-glass access to the case, for its officer (the account of a lawful basis names people).
+    ids["grant_id"] = AccessGrant.objects.create(
+        user=officer,
+        case=case,
+        reason_code=LawfulBasis.JUDICIAL_NEED,
+        reason_text=f"{marker}查阅事由",
+        granted_at=now,
+        expires_at=now + datetime.timedelta(hours=3),
+    ).pk
+
     consultation = ConsultationFactory.create(
         region_id=village, description=f"{marker}咨询：最近考试压力很大。", requester_name=f"{marker}小林"
     )
-    MessageFactory.create(consultation=consultation, body=f"{marker}留言")
+    message = MessageFactory.create(consultation=consultation, body=f"{marker}留言")
+    # A file sent with the message, stored as the desk stores it (private media, owner-only).
+    clean = CleanFile(data=f"%PDF-1.4 {marker}附件".encode(), content_type=PDF_TYPE, original_name="证明.pdf")
+    ids["attachment_id"] = Attachment.objects.create(
+        message=message,
+        stored_name=attachment_write(clean),
+        original_name=clean.original_name,
+        content_type=clean.content_type,
+        size=clean.size,
+    ).pk
+    ids["appointment_id"] = Appointment.objects.create(
+        consultation=consultation,
+        volunteer=volunteer,
+        mode=AppointmentMode.PHONE,
+        starts_at=now + datetime.timedelta(days=1),
+        ends_at=now + datetime.timedelta(days=1, hours=1),
+        booked_by=Sender.REQUESTER,
+        note=f"{marker}预约",
+    ).pk
     ids["consultation_id"] = consultation.pk
     ids["pk"] = consultation.pk
     ids["reference"] = consultation.reference
