@@ -38,12 +38,15 @@ from guanai.minors.tests.factories import (
     MinorFactory,
 )
 from guanai.minors.tests.ids import id_number
+from guanai.pairings.services import proposal_run_create
 from guanai.pairings.tests.factories import (
     MandatoryReportFactory,
     PairingFactory,
     VisitFactory,
     volunteer_account,
 )
+from guanai.volunteers.certificates import certificate_issue
+from guanai.volunteers.signup import invitation_create
 from guanai.volunteers.tests.factories import (
     ServiceHoursFactory,
     TeamFactory,
@@ -99,6 +102,13 @@ def _county_objects(
         volunteer=volunteer, description=f"{marker}服务", state=HoursState.PENDING
     )
     ids["record_id"] = hours.pk
+    # A certificate of confirmed hours (issued by the service, with its verification code).
+    ServiceHoursFactory.create(volunteer=volunteer, description=f"{marker}已确认服务")
+    ids["certificate_id"] = certificate_issue(actor=actor_for_user(officer), volunteer_id=volunteer.pk).pk
+    invitation, _token = invitation_create(
+        actor=actor_for_user(officer), region_code=township, note=f"{marker}邀请"
+    )
+    ids["invitation_id"] = invitation.pk
 
     minor = MinorFactory.create(
         name=f"{marker}儿童", region_id=village, school=f"{marker}小学", address=f"{marker}村12号"
@@ -117,6 +127,7 @@ def _county_objects(
 
     pairing = PairingFactory.create(minor=minor, volunteer=volunteer)
     ids["pairing_id"] = pairing.pk
+    ids["run_id"] = proposal_run_create(actor=actor_for_user(officer), region_code=township).pk
     visit = VisitFactory.create(pairing=pairing, note=f"{marker}走访")
     ids["visit_id"] = visit.pk
     report_visit = VisitFactory.create(pairing=pairing, note=f"{marker}报告走访", concerns=2)
