@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from guanai.accounts.selectors import actor_for_user
@@ -25,6 +26,7 @@ from guanai.consultations.tests.factories import ArticleFactory, ConsultationFac
 from guanai.consultations.vocabulary import AppointmentMode, ArticleState, Sender
 from guanai.core.testing import COUNTY_A, COUNTY_B
 from guanai.dashboards.models import ReportJob
+from guanai.imports.models import ImportBatch
 from guanai.mentoring.models import AccessGrant, CaseGoal
 from guanai.mentoring.services import case_open
 from guanai.mentoring.tests.factories import sealed_minor, team_member
@@ -43,6 +45,7 @@ from guanai.pairings.tests.factories import (
     MandatoryReportFactory,
     PairingFactory,
     VisitFactory,
+    jpeg_with_gps,
     volunteer_account,
 )
 from guanai.volunteers.certificates import certificate_issue
@@ -118,6 +121,18 @@ def _county_objects(
     ids["flag_id"] = DuplicateFlag.objects.create(
         first=minor, second=twin, reason=DuplicateFlag.Reason.NAME_AND_BIRTH
     ).pk
+    # A finished roster import with a refused row (its error report file is made only by a real run).
+    ids["batch_id"] = ImportBatch.objects.create(
+        kind="minors",
+        region_id=village,
+        created_by=officer,
+        file_name=f"{marker}名单.xlsx",
+        status=ImportBatch.Status.SUCCEEDED,
+        rows=2,
+        created=1,
+        error_count=1,
+        errors=[{"row": 3, "column": "name", "code": "required", "message": f"{marker}错误"}],
+    ).pk
     # An export of the registry awaiting approval (儿童个人信息网络保护规定 art.15).
     ids["approval_id"] = ExportApproval.objects.create(
         requested_by=officer, region_id=county, filters={"q": marker}, file_format="xlsx", row_count=2
@@ -149,8 +164,10 @@ def _county_objects(
             team_id=cafe_team.pk,
             inspector_ids=[volunteer.pk],
         ),
+        photos=[SimpleUploadedFile("巡查.jpg", jpeg_with_gps(), content_type="image/jpeg")],
     )
     ids["inspection_id"] = inspection.pk
+    ids["photo_id"] = inspection.photos.get().pk
     ids["finding_id"] = CafeFinding.objects.get(inspection=inspection).pk
 
     sealed_id = id_number(county=county[:6], birth="20100611", sequence=17)
