@@ -404,21 +404,26 @@ def duplicates_flag(*, minor: Minor) -> int:
 
 
 @transaction.atomic
-def duplicate_merge(*, actor: Actor, flag_id: int, keep_id: int, request: Any = None) -> Minor:
+def duplicate_merge(*, actor: Actor, flag_id: int, keep_id: int | None, request: Any = None) -> Minor:
     """Merge two records of one child: the guardians, consents and transfer requests of the other move
-    to the kept record, the other is closed with a pointer to it; both histories stay in the audit trail."""
+    to the kept record, the other is closed with a pointer to it; both histories stay in the audit trail.
+
+    The flag and both records first: another county's flag (or none) is not found, whatever the form
+    says; then `keep_id` must name one of the two."""
     _require(actor, Permission.MINOR_MANAGE)
     flag = (
         DuplicateFlag.objects.select_for_update().filter(pk=flag_id, state=DuplicateFlag.State.OPEN).first()
     )
-    if flag is None or keep_id not in (flag.first_id, flag.second_id):
+    if flag is None:
         raise NotFoundError()
-    other_id = flag.second_id if keep_id == flag.first_id else flag.first_id
-    visible = Minor.objects.visible_to(actor).select_for_update().filter(pk__in=[keep_id, other_id])
+    pair = [flag.first_id, flag.second_id]
+    visible = Minor.objects.visible_to(actor).select_for_update().filter(pk__in=pair)
     records = {minor.pk: minor for minor in visible}
     if len(records) != 2:
         raise NotFoundError()
-    keep, other = records[keep_id], records[other_id]
+    if keep_id not in records:
+        raise ValidationFailed(fields={"keep": [_("请选择要保留的记录。")]})
+    keep, other = records[keep_id], records[pair[1] if keep_id == pair[0] else pair[0]]
     Guardian.objects.filter(minor=other).update(minor=keep)
     Consent.objects.filter(minor=other).update(minor=keep)
     TransferRequest.objects.filter(minor=other).update(minor=keep)

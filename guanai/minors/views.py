@@ -558,15 +558,17 @@ def duplicates_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @permission_required(Permission.MINOR_MANAGE)
 def duplicate_merge_page(request: HttpRequest, flag_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    # The flag first: another county's (or none) is not found, whatever the form says.
-    if not duplicate_flags_open(actor=actor).filter(pk=flag_id).exists():
-        raise NotFoundError()
     keep = request.POST.get("keep", "")
-    if not keep.isdigit():
-        messages.error(request, _("请选择要保留的记录。"))
+    try:
+        kept = duplicate_merge(
+            actor=request_actor(request),
+            flag_id=flag_id,
+            keep_id=int(keep) if keep.isdigit() else None,
+            request=request,
+        )
+    except ValidationFailed as failure:
+        messages.error(request, failure.summary)
         return HttpResponseRedirect(reverse("minors:duplicates"))
-    kept = duplicate_merge(actor=actor, flag_id=flag_id, keep_id=int(keep), request=request)
     messages.success(request, _("已合并，保留的记录见下。"))
     return HttpResponseRedirect(reverse("minors:detail", args=[kept.pk]))
 

@@ -569,6 +569,12 @@ def test_merging_a_duplicate_keeps_the_chosen_record(
     assert "姓名拼音与出生日期相同" in page
     assert ZHANG_ID not in page
     assert html(clients["county_b_admin"].get("/minors/duplicates/")).count("merge-") == 0
+    # No record chosen, or one outside the pair: asked again, nothing merged.
+    for keep in ("", str(registry.zhang.pk + 1000)):
+        response = client.post(f"/minors/duplicates/{duplicate.pk}/merge/", {"keep": keep}, follow=True)
+        assert "请选择要保留的记录。" in html(response)
+        duplicate.refresh_from_db()
+        assert duplicate.state == "open"
     response = client.post(f"/minors/duplicates/{duplicate.pk}/merge/", {"keep": str(registry.zhang.pk)})
     assert response["Location"] == f"/minors/{registry.zhang.pk}/"
     duplicate.refresh_from_db()

@@ -81,6 +81,7 @@ def _county_objects(
     *, county: str, marker: str, village: str, township: str, users: dict[str, Any], officer: Any
 ) -> CountyObjects:
     ids: dict[str, int | str] = {}
+    staff = actor_for_user(officer)
     county_committee = CommitteeFactory.create(region_id=county, name=f"{marker}县关工委")
     township_committee = CommitteeFactory.create(region_id=township, name=f"{marker}镇关工委")
     CommitteeMemberFactory.create(committee=county_committee, name=f"{marker}委员")
@@ -107,10 +108,8 @@ def _county_objects(
     ids["record_id"] = hours.pk
     # A certificate of confirmed hours (issued by the service, with its verification code).
     ServiceHoursFactory.create(volunteer=volunteer, description=f"{marker}已确认服务")
-    ids["certificate_id"] = certificate_issue(actor=actor_for_user(officer), volunteer_id=volunteer.pk).pk
-    invitation, _token = invitation_create(
-        actor=actor_for_user(officer), region_code=township, note=f"{marker}邀请"
-    )
+    ids["certificate_id"] = certificate_issue(actor=staff, volunteer_id=volunteer.pk).pk
+    invitation, _token = invitation_create(actor=staff, region_code=township, note=f"{marker}邀请")
     ids["invitation_id"] = invitation.pk
 
     minor = MinorFactory.create(
@@ -142,7 +141,7 @@ def _county_objects(
 
     pairing = PairingFactory.create(minor=minor, volunteer=volunteer)
     ids["pairing_id"] = pairing.pk
-    ids["run_id"] = proposal_run_create(actor=actor_for_user(officer), region_code=township).pk
+    ids["run_id"] = proposal_run_create(actor=staff, region_code=township).pk
     visit = VisitFactory.create(pairing=pairing, note=f"{marker}走访")
     ids["visit_id"] = visit.pk
     report_visit = VisitFactory.create(pairing=pairing, note=f"{marker}报告走访", concerns=2)
@@ -151,7 +150,7 @@ def _county_objects(
     cafe = InternetCafeFactory.create(region_id=township, name=f"{marker}网咖", address=f"{marker}路1号")
     ids["cafe_id"] = cafe.pk
     inspection = inspection_record(
-        actor=actor_for_user(officer),
+        actor=staff,
         cafe_id=cafe.pk,
         data=InspectionInput(
             inspected_on=timezone.localdate(),
@@ -182,9 +181,7 @@ def _county_objects(
         region_id=village,
         user=volunteer_account(f"sweep-mentor-{county}", village),
     )
-    case = case_open(
-        actor=actor_for_user(officer), id_number=sealed_id, officer_id=officer.pk, mentor_ids=[mentor.pk]
-    )
+    case = case_open(actor=staff, id_number=sealed_id, officer_id=officer.pk, mentor_ids=[mentor.pk])
     ids["case_id"] = case.pk
     ids["mentor_id"] = case.mentors.get().pk
     ids["goal_id"] = CaseGoal.objects.create(case=case, description=f"{marker}目标", created_by=officer).pk
