@@ -478,11 +478,12 @@ def appointment_book(
         raise NotFoundError()
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at)
-    if Appointment.objects.filter(
-        volunteer_id=locked.assigned_to_id, starts_at=starts_at, state=AppointmentState.BOOKED
-    ).exists():
-        raise SlotTaken()
     if starts_at not in free_slots(consultation=locked, now=_now(), days=BOOKING_DAYS):
+        # Asked after the free hours were read, so a booking that committed in between is seen here.
+        if Appointment.objects.filter(
+            volunteer_id=locked.assigned_to_id, starts_at=starts_at, state=AppointmentState.BOOKED
+        ).exists():
+            raise SlotTaken()
         raise ValidationFailed(fields={"starts_at": [_("请选择列出的可预约时段")]})
     try:
         with transaction.atomic():

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from guanai.audit.models import AuditEvent
+from guanai.consultations import conversation
 from guanai.consultations.conversation import (
     ConsultationClosed,
     ConsultationNotAccepted,
@@ -447,3 +448,44 @@ def test_two_requesters_booking_the_same_hour_at_once_one_wins(counsellor: Volun
     # Only the winner's thread has the system message and its professional's notification.
     assert Message.objects.count() == 1
     assert Notification.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent connections: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_an_hour_booked_by_another_request_while_this_booking_runs_is_taken_not_unlisted(
+    counsellor: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving the race above can hit: the other request's booking commits while this one is
+    already inside its transaction, just before it reads the free hours. The hour is gone from them, and
+    the requester is told it was taken ("该时段已被预约"), not that they chose an hour never offered."""
+    mine, theirs = accepted_consultation(counsellor), accepted_consultation(counsellor)
+    real_free_slots = conversation.free_slots
+    raced: list[int] = []
+
+    def book_theirs() -> None:
+        try:
+            appointment_book(
+                consultation=theirs, starts_at=local(11, 30, 14), mode="phone", booked_by=Sender.REQUESTER
+            )
+        finally:
+            connection.close()
+
+    def free_slots_after_theirs_committed(**kwargs: Any) -> list[datetime.datetime]:
+        if kwargs["consultation"].pk == mine.pk and not raced:
+            raced.append(mine.pk)
+            other = threading.Thread(target=book_theirs)
+            other.start()
+            other.join()
+        return real_free_slots(**kwargs)
+
+    monkeypatch.setattr(conversation, "free_slots", free_slots_after_theirs_committed)
+
+    with pytest.raises(SlotTaken):
+        appointment_book(
+            consultation=mine, starts_at=local(11, 30, 14), mode="video", booked_by=Sender.REQUESTER
+        )
+
+    assert raced == [mine.pk]
+    assert list(Appointment.objects.values_list("consultation_id", "state")) == [
+        (theirs.pk, AppointmentState.BOOKED)
+    ]
