@@ -787,13 +787,14 @@ def consultation_reassign(
     professional and into the audit trail, so it names no one."""
     if not actor.has(Permission.CONSULTATION_SUPERVISE):
         raise PermissionDeniedError()
+    # The request first: one the supervisor cannot see is not found, whatever the form holds.
+    consultation = _locked(consultation_id, Consultation.objects.visible_to(actor))
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed(fields={"reason": [_("请填写转交原因")]})
     if len(reason) > REASON_MAX_LENGTH:
         raise ValidationFailed(fields={"reason": [_("转交原因不能超过 200 字")]})
     now = timezone.now()
-    consultation = _locked(consultation_id, Consultation.objects.visible_to(actor))
     if consultation.state not in OPEN_STATES:
         raise ConflictError(_("已结束的求助不能转交"))
     volunteer = reassign_candidates(consultation=consultation, now=now).filter(pk=volunteer_id).first()

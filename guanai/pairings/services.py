@@ -479,6 +479,7 @@ def pairing_close(
     """拟结对 or 结对中 → 已解除 with one of the seven reasons; the history is kept. After a reason that
     calls for it (志愿者无法继续, 安全顾虑, 其他) the child is offered other volunteers at once."""
     _require(actor, Permission.PAIRING_MANAGE)
+    pairing = _locked_pairing(actor, pairing_id)  # first: another region's pairing is not found
     if reason not in CloseReason.values:
         raise ValidationFailed(fields={"reason": [_("请选择解除原因")]})
     note = note.strip()
@@ -486,7 +487,6 @@ def pairing_close(
         raise ValidationFailed(fields={"note": [_("原因为“其他”时请填写说明")]})
     if len(note) > 300:
         raise ValidationFailed(fields={"note": [_("说明不超过 300 个字")]})
-    pairing = _locked_pairing(actor, pairing_id)
     if pairing.state == PairingState.CLOSED:
         raise ConflictError(_("该结对已解除"))
     _close(pairing, reason=reason, note=note, day=timezone.localdate())
@@ -642,15 +642,15 @@ def conflict_declare(
     families): the pair is never proposed, accepted or created. An open pairing of the two is closed
     first, with its own reason."""
     _require(actor, Permission.PAIRING_MANAGE)
+    minor = _locked_minor(actor, minor_id)
+    volunteer = _locked_volunteer(actor, volunteer_id)
+    if minor is None or volunteer is None:
+        raise NotFoundError()
     reason = reason.strip()
     if not reason:
         raise ValidationFailed(fields={"reason": [_("请填写利益冲突的原因")]})
     if len(reason) > 200:
         raise ValidationFailed(fields={"reason": [_("原因不超过 200 个字")]})
-    minor = _locked_minor(actor, minor_id)
-    volunteer = _locked_volunteer(actor, volunteer_id)
-    if minor is None or volunteer is None:
-        raise NotFoundError()
     if ConflictDeclaration.objects.filter(minor=minor, volunteer=volunteer).exists():
         raise ConflictError(_("已申报过该志愿者与该儿童的利益冲突"))
     if Pairing.objects.exclude(state=PairingState.CLOSED).filter(minor=minor, volunteer=volunteer).exists():

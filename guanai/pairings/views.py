@@ -215,7 +215,6 @@ def pairing_activate_page(request: HttpRequest, pairing_id: int) -> HttpResponse
 def pairing_close_page(request: HttpRequest, pairing_id: int) -> HttpResponse:
     """Closed with a reason that calls for it, the pairing's page lists the rematch suggestions."""
     actor = request_actor(request)
-    pairing_get(actor=actor, pairing_id=pairing_id)  # 404 before anything else
     form = CloseForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     note = form.cleaned_data["note"] if form.is_valid() else ""

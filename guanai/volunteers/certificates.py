@@ -230,8 +230,6 @@ def certificate_revoke(*, actor: Actor, certificate_id: int, reason: str, reques
     is void. Staff of the volunteer's region only; the reason stays with the record."""
     if not actor.has(Permission.VOLUNTEER_MANAGE):
         raise PermissionDeniedError()
-    if not reason.strip():
-        raise ValidationFailed(fields={"reason": [_("请填写作废原因")]})
     certificate = (
         Certificate.objects.visible_to(actor)
         .select_for_update()
@@ -241,6 +239,8 @@ def certificate_revoke(*, actor: Actor, certificate_id: int, reason: str, reques
     )
     if certificate is None:
         raise NotFoundError()
+    if not reason.strip():
+        raise ValidationFailed(fields={"reason": [_("请填写作废原因")]})
     if certificate.revoked_at is not None:
         raise ConflictError(_("该证明已作废"))
     certificate.revoked_at = timezone.now()

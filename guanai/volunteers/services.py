@@ -645,9 +645,9 @@ def hours_confirm(*, actor: Actor, record_id: int, request: Any = None) -> Servi
 def hours_return(*, actor: Actor, record_id: int, reason: str, request: Any = None) -> ServiceHours:
     """Send a claim back with a reason the volunteer sees (not the service the organiser knows of)."""
     _require(actor, Permission.VOLUNTEER_MANAGE)
+    record = _locked_record(actor, record_id)  # first: another region's claim is not found
     if not reason.strip():
         raise ValidationFailed(fields={"reason": [_("请填写退回原因")]})
-    record = _locked_record(actor, record_id)
     if record.state != HoursState.PENDING:
         raise ConflictError(_("该记录不是待确认状态"))
     record.state, record.return_reason = HoursState.RETURNED, reason.strip()[:200]

@@ -436,6 +436,13 @@ def test_a_supervisor_of_another_county_cannot_reassign(world: World) -> None:
             volunteer_id=world.second.pk,
             reason="调整",
         )
+    with pytest.raises(NotFoundError):  # whatever the form holds
+        consultation_reassign(
+            actor=actor_of(world.personas["county_b_admin"]),
+            consultation_id=consultation.pk,
+            volunteer_id=world.second.pk,
+            reason="",
+        )
     with pytest.raises(PermissionDeniedError):
         consultation_reassign(
             actor=actor_of(world.first),

@@ -637,6 +637,13 @@ def test_a_declared_conflict_keeps_the_pair_apart(personas: dict[str, Any], worl
         )
     with pytest.raises(ValidationFailed):
         conflict_declare(actor=county_a, minor_id=world.li.pk, volunteer_id=world.teacher.pk, reason=" ")
+    with pytest.raises(NotFoundError):  # another county's child, whatever the form holds
+        conflict_declare(
+            actor=actor(personas, "county_b_admin"),
+            minor_id=world.li.pk,
+            volunteer_id=world.teacher.pk,
+            reason=" ",
+        )
 
 
 def test_a_conflict_with_an_open_pairing_is_declared_after_closing_it(
@@ -648,6 +655,8 @@ def test_a_conflict_with_an_open_pairing_is_declared_after_closing_it(
         conflict_declare(
             actor=county_a, minor_id=world.zhang.pk, volunteer_id=world.teacher.pk, reason="亲属"
         )
+    with pytest.raises(NotFoundError):  # another county's pairing, whatever the form holds
+        pairing_close(actor=actor(personas, "county_b_admin"), pairing_id=pairing.pk, reason="")
     pairing_close(actor=county_a, pairing_id=pairing.pk, reason=CloseReason.OTHER, note="发现亲属关系")
     conflict_declare(actor=county_a, minor_id=world.zhang.pk, volunteer_id=world.teacher.pk, reason="亲属")
     assert ConflictDeclaration.objects.filter(minor=world.zhang, volunteer=world.teacher).count() == 1

@@ -308,8 +308,11 @@ def test_a_revoked_certificate_is_shown_as_void(
     time_machine.move_to(TODAY + datetime.timedelta(days=3), tick=False)
     with pytest.raises(ValidationFailed):
         certificate_revoke(actor=actor(personas, "county_a_admin"), certificate_id=certificate.pk, reason=" ")
-    with pytest.raises(NotFoundError):
-        certificate_revoke(actor=actor(personas, "county_b_admin"), certificate_id=certificate.pk, reason="x")
+    for reason in ("x", " "):  # another county's certificate, whatever the form holds
+        with pytest.raises(NotFoundError):
+            certificate_revoke(
+                actor=actor(personas, "county_b_admin"), certificate_id=certificate.pk, reason=reason
+            )
     with pytest.raises(PermissionDeniedError):  # the volunteer may not void what the committee certified
         certificate_revoke(actor=actor(personas, "volunteer"), certificate_id=certificate.pk, reason="x")
     certificate_revoke(

@@ -982,6 +982,8 @@ def test_a_claim_returned_with_a_reason_is_never_counted(
         description="辅导作业",
         organiser="富城村",
     )
+    with pytest.raises(NotFoundError):  # another county's claim, whatever the form holds
+        hours_return(actor=actors["county_b_admin"], record_id=claim.pk, reason="  ")
     with pytest.raises(ValidationFailed) as raised:
         hours_return(actor=actors["township_worker"], record_id=claim.pk, reason="  ")
     assert raised.value.fields == {"reason": ["请填写退回原因"]}
