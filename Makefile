@@ -66,7 +66,7 @@ openapi: $(STAMP)
 messages: $(STAMP)
 	$(TEST_SETTINGS) $(BIN)/python manage.py makemessages --locale zh_Hant --locale en --ignore '.venv/*' --ignore 'var/*' --ignore 'scripts/*'
 	$(BIN)/python scripts/translate_hant.py locale/zh_Hant/LC_MESSAGES/django.po
-	$(TEST_SETTINGS) $(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	$(TEST_SETTINGS) $(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
 
 static-vendor:
 	bash scripts/vendor_static.sh

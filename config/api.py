@@ -28,6 +28,7 @@ from guanai.minors.api import router as minors_router
 from guanai.pairings.api import router as pairings_router
 from guanai.pairings.visits_api import router as visits_router
 from guanai.regions.api import router as regions_router
+from guanai.rights.api import router as rights_router
 from guanai.volunteers.api import router as volunteers_router
 from guanai.volunteers.api import teams_router
 
@@ -75,3 +76,5 @@ api.add_router("", consultation_supervision_router)
 api.add_router("/consultations", consultations_router)
 api.add_router("/knowledge", knowledge_router)
 api.add_router("/dashboards", dashboards_router)
+# Data-subject requests about a child declare full paths (/subject-requests/…, /minors/{id}/subject-requests).
+api.add_router("", rights_router)

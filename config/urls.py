@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("guanai.web.urls")),
     path("committees/", include("guanai.committees.urls")),
     path("minors/", include("guanai.minors.urls")),
+    path("rights/", include("guanai.rights.urls")),
     path("audit/", include("guanai.audit.urls")),
     path("volunteers/", include("guanai.volunteers.urls")),
     # The public sign-up (/join/), the township's review, invitations and 我的 (/me/).
@@ -28,6 +29,8 @@ urlpatterns = [
     path("consultations/", include("guanai.consultations.professional_urls")),
     # Indicators with drill-down, the annual work report and the statistical returns.
     path("dashboards/", include("guanai.dashboards.urls")),
+    # The security administrator's impact assessments and personal-information incidents.
+    path("compliance/", include("guanai.compliance.urls")),
 ]
 
 handler404 = "guanai.web.views.not_found"

@@ -45,6 +45,14 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "minors.import": _("导入花名册"),
     "export.approved": _("批准导出"),
     "export.declined": _("拒绝导出"),
+    # Data-subject requests about a child (guanai.rights; 个人信息保护法 art.44–47, 50)
+    "subject_request.received": _("登记个人信息权利请求"),
+    "subject_request.view": _("查看个人信息权利请求"),
+    "subject_request.copy_downloaded": _("下载个人信息副本"),
+    "subject_request.completed": _("办结个人信息权利请求"),
+    "subject_request.refused": _("不予办理个人信息权利请求"),
+    "minor.erased": _("依申请删除儿童个人信息"),
+    "minor.erasure_blocked": _("删除儿童个人信息被拒（仍须保留）"),
     # The volunteers (guanai.volunteers)
     "volunteer.create": _("登记志愿者"),
     "volunteer.update": _("修改志愿者信息"),
@@ -133,8 +141,20 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "dashboard.report_requested": _("申请生成统计报表"),
     "dashboard.report_generated": _("生成统计报表"),
     "dashboard.report_downloaded": _("下载统计报表"),
+    # Impact assessments and personal-information incidents (guanai.compliance)
+    "assessment.create": _("登记个人信息保护影响评估"),
+    "assessment.delete": _("删除保存期满的影响评估"),
+    "incident.report": _("登记个人信息安全事件"),
+    "incident.update": _("修改个人信息安全事件"),
+    "incident.authority_notified": _("记录向主管部门报告"),
+    "incident.individuals_notified": _("记录通知个人或监护人"),
+    "incident.individuals_not_notified": _("记录不通知个人的理由"),
+    "incident.notice_required": _("记录主管部门要求通知个人"),
+    "incident.contain": _("事件已控制"),
+    "incident.close": _("事件结案"),
     # The audit trail itself
     "audit.purged": _("清理过期审计日志"),
+    "audit.report": _("生成年度合规审计报告"),
 }
 
 

@@ -3,12 +3,23 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanai.audit.reports import BEIJING, FIRST_YEAR
 from guanai.audit.selectors import AuditEventFilters
 
 
-class AuditEventFilterForm(forms.Form):
+class _SummarisedForm(forms.Form):
+    def error_summary(self) -> str:
+        return "；".join(
+            f"{self.fields[name].label}：{message}" if name in self.fields else str(message)
+            for name, messages in self.errors.items()
+            for message in messages
+        )
+
+
+class AuditEventFilterForm(_SummarisedForm):
     """The search form of the audit page: the selector's filters, with whole days for the period."""
 
     actor = forms.CharField(label=_("操作人"), required=False, max_length=151)
@@ -40,9 +51,17 @@ class AuditEventFilterForm(forms.Form):
             else None,
         )
 
-    def error_summary(self) -> str:
-        return "；".join(
-            f"{self.fields[name].label}：{message}" if name in self.fields else str(message)
-            for name, messages in self.errors.items()
-            for message in messages
-        )
+
+class AuditReportForm(_SummarisedForm):
+    """The yearly compliance report's choices: the year (this year by default) and the region (the
+    auditor's by default)."""
+
+    year = forms.IntegerField(label=_("年度"), required=False, min_value=FIRST_YEAR, max_value=9999)
+    region = forms.CharField(label=_("区划代码"), required=False, max_length=12)
+
+    def year_or_this_year(self) -> int:
+        year: int | None = self.cleaned_data.get("year")
+        return year if year is not None else timezone.now().astimezone(BEIJING).year
+
+    def region_code(self) -> str:
+        return str(self.cleaned_data.get("region") or "")

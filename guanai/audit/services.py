@@ -33,7 +33,7 @@ from guanai.core.access import ANONYMOUS, Actor
 from guanai.core.errors import ConflictError, ValidationFailed
 from guanai.core.http import client_ip, user_agent
 
-__all__ = ["Outcome", "PurgeResult", "audit_purge", "audit_record", "retention_days"]
+__all__ = ["Outcome", "PurgeResult", "audit_purge", "audit_record", "audit_report_record", "retention_days"]
 
 RETENTION_MINIMUM_DAYS = 180
 DETAIL_MAX_BYTES = 2000
@@ -309,6 +309,25 @@ def current_operator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return ""
+
+
+def audit_report_record(
+    *,
+    actor: Actor | None,
+    year: int,
+    region_code: str,
+    file_format: str,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Producing the yearly compliance audit report (`guanai.audit.reports`) is itself an event, in the
+    report's region. Without an actor it was produced from the server's shell (`audit_report`): the
+    event names the operating-system account that ran it."""
+    detail: dict[str, Any] = {"year": year, "region": region_code, "format": file_format}
+    if actor is None:
+        detail["operator"] = current_operator()
+    return audit_record(
+        actor=actor, action="audit.report", region_code=region_code or None, request=request, detail=detail
+    )
 
 
 def audit_access_denied(*, request: HttpRequest) -> AuditEvent:

@@ -109,6 +109,9 @@ class Permission(enum.StrEnum):
     AUDIT_VIEW = "audit.view"
     RECORD_HISTORY_VIEW = "audit.record_history"  # "who viewed or changed this" on a record one may see
     KEY_MANAGE = "keys.manage"
+    # 个人信息保护法 art. 55–57: impact assessments and personal-information incidents with notification.
+    PRIVACY_VIEW = "privacy.view"  # read the assessments and incidents of one's region
+    PRIVACY_MANAGE = "privacy.manage"  # record assessments and incidents, notifications, containment, closing
 
 
 _STAFF = {
@@ -154,7 +157,8 @@ _DASHBOARD = {Permission.DASHBOARD_VIEW, Permission.DASHBOARD_EXPORT}
 _SELF = {Permission.VOLUNTEER_SELF, Permission.VISIT_RECORD, Permission.CAFE_INSPECT}
 
 # Separation of duties (等保 2.0): the system admin runs accounts but reads no audit log and holds no
-# keys; the auditor reads the audit log and nothing else; the security admin manages keys.
+# keys; the auditor reads the audit log and, read-only, the impact assessments and incident records (to
+# check them); the security admin manages keys, records the assessments and handles the incidents.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.PROVINCE_ADMIN: frozenset(
         _STAFF | _REGISTRY | _VOLUNTEERS | _PAIRING | _CAFES | _MENTORING | _UPPER | _SUPERVISE | _DASHBOARD
@@ -183,8 +187,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.LAWYER: frozenset(_FIELD | _SELF | _PROFESSIONAL),
     Role.COUNSELLOR: frozenset(_FIELD | _SELF | _PROFESSIONAL),
     Role.PUBLICIST: frozenset(_FIELD | _SELF),
-    Role.AUDITOR: frozenset({Permission.AUDIT_VIEW}),
-    Role.SECURITY_ADMIN: frozenset({Permission.KEY_MANAGE}),
+    Role.AUDITOR: frozenset({Permission.AUDIT_VIEW, Permission.PRIVACY_VIEW}),
+    Role.SECURITY_ADMIN: frozenset(
+        {Permission.KEY_MANAGE, Permission.PRIVACY_VIEW, Permission.PRIVACY_MANAGE}
+    ),
     Role.SYSTEM_ADMIN: frozenset(
         {
             Permission.REGION_VIEW,

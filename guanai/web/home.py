@@ -8,6 +8,7 @@ from django.db.models import Count
 
 from guanai.accounts.selectors import user_list
 from guanai.committees.models import Committee, CommitteeKind
+from guanai.compliance.selectors import incidents_overdue_count
 from guanai.core.access import Actor, Permission
 from guanai.core.region_codes import RegionLevel
 from guanai.regions.models import Region
@@ -20,6 +21,8 @@ class HomeCounts:
     users: int | None
     regions_by_level: list[tuple[str, int]]
     regions_total: int | None
+    # Personal-information incidents past their reporting time (the security admin's clock).
+    incidents_overdue: int | None = None
 
 
 def home_counts(*, actor: Actor) -> HomeCounts:
@@ -42,4 +45,12 @@ def home_counts(*, actor: Actor) -> HomeCounts:
         ]
         regions_total = sum(rows.values())
     users = user_list(actor=actor).count() if actor.has(Permission.ACCOUNT_VIEW) else None
-    return HomeCounts(committees_by_kind, committees_total, users, regions_by_level, regions_total)
+    incidents_overdue = incidents_overdue_count(actor=actor) if actor.has(Permission.PRIVACY_VIEW) else None
+    return HomeCounts(
+        committees_by_kind,
+        committees_total,
+        users,
+        regions_by_level,
+        regions_total,
+        incidents_overdue=incidents_overdue,
+    )

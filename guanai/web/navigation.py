@@ -24,6 +24,8 @@ MODULES = [
     NavigationItem(_("我的结对儿童"), "visits:mine", Permission.VISIT_RECORD, "visits"),
     NavigationItem(_("网吧巡查"), "cafes:inspector_home", Permission.CAFE_INSPECT, "cafes"),
     NavigationItem(_("困难青少年"), "minors:list", Permission.MINOR_VIEW, "minors"),
+    # Requests to see, copy, correct or delete a child's data, with their deadline (个人信息保护法 art.44–47).
+    NavigationItem(_("个人信息请求"), "rights:list", Permission.MINOR_MANAGE, "rights"),
     NavigationItem(_("五老志愿者"), "volunteers:list", Permission.VOLUNTEER_VIEW, "volunteers"),
     NavigationItem(_("结对关爱"), "pairings:list", Permission.PAIRING_VIEW, "pairings"),
     NavigationItem(_("强制报告"), "visits:reports", Permission.REPORT_MANAGE, "mandatory-reports"),
@@ -46,6 +48,8 @@ MODULES = [
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),
     NavigationItem(_("审计日志"), "audit:list", Permission.AUDIT_VIEW, "audit"),
     NavigationItem(_("密钥"), "web:key_status", Permission.KEY_MANAGE, "security"),
+    # Impact assessments and personal-information incidents: the security admin keeps them, the auditor reads.
+    NavigationItem(_("个人信息保护"), "compliance:incidents", Permission.PRIVACY_VIEW, "compliance"),
 ]
 
 

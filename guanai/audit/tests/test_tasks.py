@@ -48,4 +48,5 @@ def test_both_run_on_a_schedule() -> None:
         "consultations.sweep_attachments",
         "dashboards.refresh_snapshots",
         "dashboards.purge_report_files",
+        "rights.deadline_reminders",
     }

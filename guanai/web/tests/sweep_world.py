@@ -20,6 +20,9 @@ from guanai.cafes.models import CafeFinding
 from guanai.cafes.services import InspectionInput, inspection_record
 from guanai.cafes.tests.factories_cafes import TOWNSHIP_A, TOWNSHIP_B, InternetCafeFactory
 from guanai.committees.tests.factories import CommitteeFactory, CommitteeMemberFactory
+from guanai.compliance.models import ImpactAssessment, PrivacyIncident
+from guanai.compliance.services import keep_until_for, report_due_at
+from guanai.compliance.vocabulary import Conclusion, DataCategory, IncidentKind, LegalBasis, ProcessingKind
 from guanai.consultations.attachments import PDF_TYPE, CleanFile, attachment_write
 from guanai.consultations.models import Appointment, Attachment
 from guanai.consultations.tests.factories import ArticleFactory, ConsultationFactory, MessageFactory
@@ -48,6 +51,7 @@ from guanai.pairings.tests.factories import (
     jpeg_with_gps,
     volunteer_account,
 )
+from guanai.rights.tests.factories import DataSubjectRequestFactory
 from guanai.volunteers.certificates import certificate_issue
 from guanai.volunteers.signup import invitation_create
 from guanai.volunteers.tests.factories import (
@@ -137,6 +141,10 @@ def _county_objects(
         requested_by=officer, region_id=county, filters={"q": marker}, file_format="xlsx", row_count=2
     ).pk
     ids["guardian_id"] = GuardianFactory.create(minor=minor, name=f"{marker}监护人").pk
+    # A guardian's request for a copy of the child's data (个人信息保护法 art.45), open, with its deadline.
+    ids["subject_request_id"] = DataSubjectRequestFactory.create(
+        minor=minor, kind="copy", description=f"{marker}请求复制孩子的信息"
+    ).pk
     ids["consent_id"] = ConsentFactory.create(minor=minor, given_by=f"{marker}祖母").pk
 
     pairing = PairingFactory.create(minor=minor, volunteer=volunteer)
@@ -232,6 +240,37 @@ def _county_objects(
         requested_by=officer,
         status=ReportJob.Status.FAILED,
         message=f"{marker}任务",
+    ).pk
+    # An impact assessment and a personal-information incident of the county (the security admin's).
+    ids["assessment_id"] = ImpactAssessment.objects.create(
+        region_id=county,
+        title=f"{marker}评估",
+        processing_kind=ProcessingKind.IMPORT,
+        processing_description=f"{marker}花名册导入",
+        purpose="建立档案",
+        legal_basis=LegalBasis.CONSENT,
+        data_categories="姓名、住址",
+        involves_sensitive_data=True,
+        involves_children_under_14=True,
+        risks="误发",
+        measures="双人核对",
+        conclusion=Conclusion.ACCEPTABLE,
+        assessors=f"{marker}评估人",
+        assessed_on=timezone.localdate(),
+        keep_until=keep_until_for(timezone.localdate()),
+        recorded_by=officer,
+    ).pk
+    ids["incident_id"] = PrivacyIncident.objects.create(
+        region_id=county,
+        kind=IncidentKind.LEAK,
+        discovered_at=now - datetime.timedelta(hours=30),
+        report_due_at=report_due_at(now - datetime.timedelta(hours=30)),
+        description=f"{marker}事件经过",
+        data_categories=DataCategory.NAME,
+        affected_count=3,
+        affected_minors_count=2,
+        remedial_measures=f"{marker}补救措施",
+        reported_by=officer,
     ).pk
     ids["user_id"] = officer.pk
     ids["code"] = county  # a region code (/regions/<code>/); a certificate code of that name does not exist

@@ -25,6 +25,12 @@ def test_each_administrator_reaches_only_their_own_duty(duty_clients: dict[str, 
         "/audit/": {"auditor": 200},
         "/api/v1/audit/events": {"auditor": 200},
         "/security/keys/": {"security_admin": 200},
+        # Impact assessments and incidents (个人信息保护法 art. 55–57): the security admin keeps them, the
+        # auditor reads them, the system admin gets nothing.
+        "/compliance/incidents/": {"security_admin": 200, "auditor": 200},
+        "/compliance/assessments/": {"security_admin": 200, "auditor": 200},
+        "/compliance/incidents/new/": {"security_admin": 200},
+        "/compliance/assessments/new/": {"security_admin": 200},
         "/account/users/": {"system_admin": 200},
         "/api/v1/users/": {"system_admin": 200},
         "/committees/": {"system_admin": 200},
