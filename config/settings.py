@@ -352,6 +352,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 GUANAI_API_TOKEN_DAYS = env_int("GUANAI_API_TOKEN_DAYS", 90)
+# Who holds which role is reviewed periodically (等保 2.0 least privilege: rights no longer needed are
+# withdrawn): an assignment not confirmed by an administrator within this many days is listed as due.
+GUANAI_ROLE_REVIEW_DAYS = env_int("GUANAI_ROLE_REVIEW_DAYS", 180)
 GUANAI_PROVINCE_CODE = env("GUANAI_PROVINCE_CODE") or "33"
 if not (len(GUANAI_PROVINCE_CODE) == 2 and GUANAI_PROVINCE_CODE.isdigit()):
     raise ImproperlyConfigured("GUANAI_PROVINCE_CODE must be the two-digit province code, e.g. 33")

@@ -111,6 +111,20 @@ class RoleAssignment(RegionScoped, models.Model):
     valid_from = models.DateField(_("生效日期"))
     valid_to = models.DateField(_("截止日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The periodic review of who holds which role (等保 2.0 least privilege): when an administrator last
+    # confirmed this person still needs it. An approved grant counts as reviewed by its approver.
+    reviewed_at = models.DateTimeField(_("最近复核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("复核人"),
+    )
+    # Why an administrator ended the assignment before its date (`role_end`): kept with the assignment, since
+    # the audit event names fields only.
+    end_reason = models.CharField(_("结束理由"), max_length=500, blank=True)
 
     objects = RoleAssignmentQuerySet.as_manager()
 
@@ -128,6 +142,70 @@ class RoleAssignment(RegionScoped, models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.region_id}"
+
+
+class RoleGrantRequest(RegionScoped, models.Model):
+    """A request to give a person a role, approved by an administrator one level up before the role is
+    assigned (儿童个人信息网络保护规定 art. 15; 未成年人网络保护条例 art. 36–37). The rules are in
+    `guanai.accounts.services.role_grant_request_create` and `role_grant_request_decide`."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        DECLINED = "declined", _("已拒绝")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("授予对象"))
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", verbose_name=_("行政区划")
+    )
+    committee = models.ForeignKey(
+        "committees.Committee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所属关工委"),
+    )
+    valid_from = models.DateField(_("生效日期"))
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    reason = models.TextField(_("申请理由"), max_length=500)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("审批人")
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), max_length=500, blank=True)
+    assignment = models.ForeignKey(
+        RoleAssignment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("角色分配"),
+    )
+
+    objects = RegionScopedQuerySet["RoleGrantRequest"].as_manager()
+
+    class Meta:
+        verbose_name = _("角色授予申请")
+        verbose_name_plural = _("角色授予申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="grant_request_period_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "state"], name="grant_request_region_state")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.role} · {self.region_id} ({self.state})"
 
 
 class ApiToken(models.Model):

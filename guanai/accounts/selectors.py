@@ -3,12 +3,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from guanai.accounts.models import ApiToken, RoleAssignment, User
+from guanai.accounts.models import ApiToken, RoleAssignment, RoleGrantRequest, User
 from guanai.committees.models import Committee
-from guanai.core import access
+from guanai.core import access, region_codes
 from guanai.core.access import ROLE_ORDER, Actor
 from guanai.core.cached import recall, remember
 from guanai.core.crypto import blind_index, sm3_hex
@@ -120,3 +121,103 @@ def login_history(*, user: User, limit: int = 50) -> list[Any]:
         .filter(Q(actor_user_id=user.pk) | Q(actor_username=user.username))
         .order_by("-occurred_at", "-id")[:limit]
     )
+
+
+# --- Staff access: roles in scope, requests, the periodic review ------------------------------------
+
+
+def review_cutoff(today: datetime.date | None = None) -> datetime.datetime:
+    """Assignments last reviewed before this moment (the start of the day GUANAI_ROLE_REVIEW_DAYS ago) are
+    due: one reviewed exactly that many days ago is not yet, one reviewed a day earlier is."""
+    today = today or timezone.localdate()
+    day = today - datetime.timedelta(days=settings.GUANAI_ROLE_REVIEW_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _not_ended(today: datetime.date) -> Q:
+    return Q(valid_to__isnull=True) | Q(valid_to__gte=today)
+
+
+def _review_due_q(today: datetime.date) -> Q:
+    return _not_ended(today) & (Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=review_cutoff(today)))
+
+
+def role_assignments(
+    *,
+    actor: Actor,
+    search: str = "",
+    role: str = "",
+    region_code: str = "",
+    due_only: bool = False,
+    include_ended: bool = False,
+) -> QuerySet[RoleAssignment]:
+    """Assignments inside the actor's region (none without ACCOUNT_MANAGE), filtered by the holder's
+    username or name, the role, a region (and its subregions), and whether they are due for review."""
+    if not actor.has(access.Permission.ACCOUNT_MANAGE):
+        return RoleAssignment.objects.none()
+    today = timezone.localdate()
+    assignments = RoleAssignment.objects.visible_to(actor)
+    if not include_ended:
+        assignments = assignments.filter(_not_ended(today))
+    if search:
+        assignments = assignments.filter(
+            Q(user__username__icontains=search) | Q(user__display_name__icontains=search)
+        )
+    if role:
+        assignments = assignments.filter(role=role)
+    if region_code:
+        assignments = assignments.filter(region_codes.within_q("region_id", region_code))
+    if due_only:
+        assignments = assignments.filter(_review_due_q(today))
+    return assignments.select_related("user", "region", "committee", "reviewed_by").order_by(
+        "region_id", "role", "user__username", "id"
+    )
+
+
+def role_assignment_get(*, actor: Actor, assignment_id: int) -> RoleAssignment:
+    if not actor.has(access.Permission.ACCOUNT_MANAGE):
+        raise PermissionDeniedError()
+    assignment = role_assignments(actor=actor, include_ended=True).filter(pk=assignment_id).first()
+    if assignment is None:
+        raise NotFoundError()
+    return assignment
+
+
+def is_review_due(assignment: RoleAssignment, today: datetime.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    if assignment.valid_to is not None and assignment.valid_to < today:
+        return False
+    return assignment.reviewed_at is None or assignment.reviewed_at < review_cutoff(today)
+
+
+def role_review_due_count(*, actor: Actor) -> int:
+    return role_assignments(actor=actor, due_only=True).count()
+
+
+def role_grant_requests(
+    *, actor: Actor, state: str = RoleGrantRequest.State.PENDING
+) -> QuerySet[RoleGrantRequest]:
+    """Requests for roles inside the actor's region in one state, oldest first (none without
+    ACCOUNT_MANAGE)."""
+    if not actor.has(access.Permission.ACCOUNT_MANAGE):
+        return RoleGrantRequest.objects.none()
+    return (
+        RoleGrantRequest.objects.visible_to(actor)
+        .filter(state=state)
+        .select_related("user", "region", "committee", "requested_by", "decided_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def role_grant_request_get(*, actor: Actor, grant_request_id: int) -> RoleGrantRequest:
+    if not actor.has(access.Permission.ACCOUNT_MANAGE):
+        raise PermissionDeniedError()
+    grant = (
+        RoleGrantRequest.objects.visible_to(actor)
+        .select_related("user", "region", "committee", "requested_by", "decided_by")
+        .filter(pk=grant_request_id)
+        .first()
+    )
+    if grant is None:
+        raise NotFoundError()
+    return grant

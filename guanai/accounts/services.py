@@ -9,20 +9,29 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from guanai import audit
-from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, SmsCode, User
+from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, RoleGrantRequest, SmsCode, User
 from guanai.accounts.selectors import api_token_lookup, mobile_digest, user_by_login_identifier
 from guanai.accounts.sms import sms_backend
 from guanai.audit.services import current_operator
-from guanai.core.access import ROLE_REGION_LEVEL, Actor, Role
+from guanai.core import region_codes
+from guanai.core.access import ROLE_PERMISSIONS, ROLE_REGION_LEVEL, Actor, Permission, Role, scope_q
 from guanai.core.crypto import sm3_hex
-from guanai.core.errors import RateLimited, ValidationFailed, full_clean_or_fail
+from guanai.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimited,
+    ValidationFailed,
+    full_clean_or_fail,
+)
+from guanai.core.region_codes import RegionLevel
 from guanai.regions.models import Region
 
 TOKEN_PREFIX = "gna_"  # noqa: S105 - a label, not a secret
@@ -89,21 +98,17 @@ def user_create(
 DUTY_SEPARATED_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
 
-@transaction.atomic
-def role_assign(
+def role_assignment_validate(
     *,
     user: User,
-    role: Role | str,
+    role: Role,
     region: Region,
-    committee_id: int | None = None,
-    valid_from: datetime.date | None = None,
-    valid_to: datetime.date | None = None,
-    actor: Actor | None = None,
-    request: HttpRequest | None = None,
-) -> RoleAssignment:
-    """Give `user` the role at `region` (and committee) from `valid_from` to `valid_to`; an assignment that
-    exists already is returned unchanged. A new one is an audit event, with the role and its dates."""
-    role = Role(role)
+    committee_id: int | None,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None,
+) -> None:
+    """The rules every assignment keeps, whoever makes it: the role's level of region, the committee in
+    that region, an ordered period, and the three separated administrators being three people."""
     required_level = ROLE_REGION_LEVEL.get(role)
     if required_level is not None and region.level != required_level:
         raise ValidationFailed(
@@ -119,7 +124,6 @@ def role_assign(
 
         if not Committee.objects.filter(pk=committee_id, region=region).exists():
             raise ValidationFailed(fields={"committee": [_("关工委不属于该区划")]})
-    valid_from = valid_from or timezone.localdate()
     if valid_to is not None and valid_to < valid_from:
         raise ValidationFailed(fields={"valid_to": [_("截止日期不能早于生效日期")]})
     # Separation of duties (等保 2.0): the system, security and audit administrators are three people.
@@ -137,7 +141,40 @@ def role_assign(
                     ]
                 }
             )
-    same = RoleAssignment.objects.filter(user=user, role=role, region=region)
+
+
+@transaction.atomic
+def role_assign(
+    *,
+    user: User,
+    role: Role | str,
+    region: Region,
+    committee_id: int | None = None,
+    valid_from: datetime.date | None = None,
+    valid_to: datetime.date | None = None,
+    actor: Actor | None = None,
+    request: HttpRequest | None = None,
+) -> RoleAssignment:
+    """Give `user` the role at `region` (and committee) from `valid_from` to `valid_to`; an assignment that
+    exists already (and has not ended) is returned unchanged. A new one is an audit event, with the role
+    and its dates.
+
+    The internal primitive, unchecked as to who may grant: used by `create_user`, the approval of a
+    volunteer's sign-up, the demo data and `role_grant_request_decide` (the checked way for people)."""
+    role = Role(role)
+    valid_from = valid_from or timezone.localdate()
+    role_assignment_validate(
+        user=user,
+        role=role,
+        region=region,
+        committee_id=committee_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    # An assignment that has ended is history: the same role given again is a new assignment.
+    same = RoleAssignment.objects.filter(user=user, role=role, region=region).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=timezone.localdate())
+    )
     same = same.filter(committee_id=committee_id) if committee_id else same.filter(committee__isnull=True)
     existing = same.first()
     if existing is not None:
@@ -359,3 +396,322 @@ def user_set_preferences(*, user: User, elder_mode: bool | None = None, language
     if changed:
         user.save(update_fields=changed)
     return user
+
+
+# --- Granting, ending and reviewing staff access ---------------------------------------------------
+#
+# Staff access is granted on request and approval (儿童个人信息网络保护规定 art. 15: access by staff is
+# approved; 未成年人网络保护条例 art. 36–37; 等保 2.0 least privilege), ended at once, and reviewed
+# periodically.
+#
+# - An account manager (ACCOUNT_MANAGE) asks for a role in a region inside their own, giving the reason
+#   the person needs it. An administrator one level up decides: someone holding ACCOUNT_MANAGE in a
+#   region strictly containing the grant's region; a grant at province level (which has nothing above)
+#   is decided by another province-level account manager. Never the requester, never the grantee.
+# - The separated administrators (system, security, audit; DUTY_SEPARATED_ROLES): the system
+#   administrator manages accounts and so may ask for any role at province level, but a grant, ending or
+#   review of one of the three separated roles is decided only by a province administrator acting as such
+#   (the committee's leadership) — otherwise the system administrator would choose, or remove, the
+#   auditor who audits them. `role_assignment_validate` still refuses one person holding two of them.
+# - Ending a role needs no approval (reducing access is safe) but a reason; it counts from the next
+#   request (the assignments of every request are remembered only while their table is unchanged,
+#   `guanai.core.cached`). Nobody ends their own last account-managing role, which would lock the
+#   office out by mistake; another administrator does it.
+# - Every assignment not ended is confirmed again every GUANAI_ROLE_REVIEW_DAYS by an account manager
+#   over its region other than its holder, or ended.
+
+
+END_REASON_MAX_LENGTH = 500  # RoleAssignment.end_reason
+
+
+def _duty_role_decided_by_province_admin(actor: Actor, role: str) -> None:
+    if role in DUTY_SEPARATED_ROLES and actor.role != Role.PROVINCE_ADMIN:
+        raise PermissionDeniedError(_("系统管理员、安全管理员和审计管理员的角色只能由省级管理员办理"))
+
+
+def _account_manager(actor: Actor) -> User:
+    if not actor.has(Permission.ACCOUNT_MANAGE) or actor.user is None or actor.region_code is None:
+        raise PermissionDeniedError()
+    return actor.user
+
+
+def _grant_request_for_update(*, actor: Actor, grant_request_id: int) -> RoleGrantRequest:
+    grant = RoleGrantRequest.objects.visible_to(actor).select_for_update().filter(pk=grant_request_id).first()
+    if grant is None:
+        raise NotFoundError()
+    return grant
+
+
+def _pending(grant: RoleGrantRequest) -> None:
+    if grant.state != RoleGrantRequest.State.PENDING:
+        raise ConflictError(
+            _("该申请%(state)s，不能再办理") % {"state": RoleGrantRequest.State(grant.state).label}
+        )
+
+
+@transaction.atomic
+def role_grant_request_create(
+    *,
+    actor: Actor,
+    username: str,
+    role: Role | str,
+    region_code: str,
+    reason: str,
+    committee_id: int | None = None,
+    valid_from: datetime.date | None = None,
+    valid_to: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> RoleGrantRequest:
+    """Ask for `role` at `region_code` for the existing account `username`, with the reason it is needed.
+    The region lies inside the actor's; the assignment's own rules (`role_assignment_validate`) are
+    checked now and again on approval."""
+    requester = _account_manager(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("请说明此人需要该角色的理由")]})
+    try:
+        role = Role(role)
+    except ValueError as error:
+        raise ValidationFailed(fields={"role": [_("请选择角色")]}) from error
+    region = Region.objects.filter(pk=region_code).filter(scope_q(actor, "code")).first()
+    if region is None:
+        raise ValidationFailed(fields={"region": [_("该区划不在您的管辖范围内")]})
+    user = User.objects.filter(username=username.strip()).first()
+    if user is None or not user.is_active:
+        raise ValidationFailed(fields={"username": [_("用户不存在或已停用")]})
+    today = timezone.localdate()
+    valid_from = valid_from or today
+    if valid_from < today:
+        raise ValidationFailed(fields={"valid_from": [_("生效日期不能早于今天")]})
+    role_assignment_validate(
+        user=user,
+        role=role,
+        region=region,
+        committee_id=committee_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    held = RoleAssignment.objects.valid_on(today).filter(user=user, role=role, region=region)
+    held = held.filter(committee_id=committee_id) if committee_id else held.filter(committee__isnull=True)
+    if held.exists():
+        raise ConflictError(_("该用户已持有该角色"))
+    pending = RoleGrantRequest.objects.select_for_update().filter(
+        user=user, role=role, region=region, state=RoleGrantRequest.State.PENDING
+    )
+    if pending.exists():
+        raise ConflictError(_("该用户在该区划已有同一角色的待审批申请"))
+    grant = RoleGrantRequest(
+        user=user,
+        role=role,
+        region=region,
+        committee_id=committee_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        reason=reason,
+        requested_by=requester,
+    )
+    full_clean_or_fail(grant, exclude=["user", "region", "committee", "requested_by"])
+    grant.save()
+    _account_event(
+        actor=actor,
+        action="account.role_requested",
+        target=grant,
+        changes=[
+            "user",
+            "role",
+            "region",
+            *(["committee"] if committee_id else []),
+            "valid_from",
+            "valid_to",
+            "reason",
+        ],
+        request=request,
+        detail={"user_id": user.pk, "role": role.value},
+    )
+    return grant
+
+
+def may_decide_grant(actor: Actor, grant: RoleGrantRequest) -> bool:
+    """Whether the actor may approve or decline the request (to show the buttons); the reasons are given
+    by `role_grant_request_decide`."""
+    try:
+        _check_decider(actor, grant)
+    except (PermissionDeniedError, NotFoundError):
+        return False
+    return True
+
+
+def _check_decider(actor: Actor, grant: RoleGrantRequest) -> None:
+    decider = _account_manager(actor)
+    assert actor.region_code is not None
+    if not region_codes.is_within(grant.region_id, actor.region_code):
+        raise NotFoundError()
+    if decider.pk == grant.requested_by_id:
+        raise PermissionDeniedError(_("不能审批自己提出的角色申请"))
+    if decider.pk == grant.user_id:
+        raise PermissionDeniedError(_("不能审批授予自己的角色"))
+    province = region_codes.level_of(grant.region_id) == RegionLevel.PROVINCE
+    if grant.region_id == actor.region_code and not province:
+        raise PermissionDeniedError(_("角色申请须由上一级管理员审批"))
+    _duty_role_decided_by_province_admin(actor, grant.role)
+
+
+@transaction.atomic
+def role_grant_request_decide(
+    *,
+    actor: Actor,
+    grant_request_id: int,
+    approve: bool,
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> RoleGrantRequest:
+    """Approve (the role is assigned through `role_assign`, the approver its actor, and counts as the
+    assignment's first review) or decline (with a reason) a pending request. A request outside the
+    actor's region answers 404. Who may decide (`_check_decider`): an account manager strictly above the
+    grant's region, or another at province level for a province grant; never the requester or the
+    grantee; for the system, security and audit administrators' roles, a province administrator only
+    (the section's comment above gives the reasons)."""
+    grant = _grant_request_for_update(actor=actor, grant_request_id=grant_request_id)
+    _check_decider(actor, grant)
+    _pending(grant)
+    note = note.strip()
+    if not approve and not note:
+        raise ValidationFailed(fields={"note": [_("请填写拒绝理由")]})
+    now = timezone.now()
+    if approve:
+        valid_from = max(grant.valid_from, timezone.localdate())
+        if grant.valid_to is not None and grant.valid_to < valid_from:
+            raise ConflictError(_("申请的截止日期已过，请拒绝后重新申请"))
+        assignment = role_assign(
+            user=grant.user,
+            role=grant.role,
+            region=grant.region,
+            committee_id=grant.committee_id,
+            valid_from=valid_from,
+            valid_to=grant.valid_to,
+            actor=actor,
+            request=request,
+        )
+        assignment.reviewed_at, assignment.reviewed_by = now, actor.user
+        assignment.save(update_fields=["reviewed_at", "reviewed_by"])
+        grant.assignment = assignment
+    grant.state = RoleGrantRequest.State.APPROVED if approve else RoleGrantRequest.State.DECLINED
+    grant.decided_by, grant.decided_at, grant.decision_note = actor.user, now, note
+    grant.save(update_fields=["state", "decided_by", "decided_at", "decision_note", "assignment"])
+    _account_event(
+        actor=actor,
+        action="account.role_request_approved" if approve else "account.role_request_declined",
+        target=grant,
+        changes=["state", *(["decision_note"] if note else [])],
+        request=request,
+        detail={"user_id": grant.user_id, "role": grant.role},
+    )
+    return grant
+
+
+@transaction.atomic
+def role_grant_request_withdraw(
+    *, actor: Actor, grant_request_id: int, request: HttpRequest | None = None
+) -> RoleGrantRequest:
+    """The requester takes back their own pending request."""
+    requester = _account_manager(actor)
+    grant = _grant_request_for_update(actor=actor, grant_request_id=grant_request_id)
+    if grant.requested_by_id != requester.pk:
+        raise PermissionDeniedError(_("只能撤回自己提出的申请"))
+    _pending(grant)
+    grant.state = RoleGrantRequest.State.WITHDRAWN
+    grant.decided_at = timezone.now()
+    grant.save(update_fields=["state", "decided_at"])
+    _account_event(
+        actor=actor,
+        action="account.role_request_withdrawn",
+        target=grant,
+        changes=["state"],
+        request=request,
+        detail={"user_id": grant.user_id, "role": grant.role},
+    )
+    return grant
+
+
+def _assignment_for_update(*, actor: Actor, assignment_id: int) -> RoleAssignment:
+    _account_manager(actor)
+    assignment = RoleAssignment.objects.visible_to(actor).select_for_update().filter(pk=assignment_id).first()
+    if assignment is None:
+        raise NotFoundError()
+    return assignment
+
+
+def _ended(assignment: RoleAssignment, today: datetime.date) -> bool:
+    return assignment.valid_to is not None and assignment.valid_to < today
+
+
+@transaction.atomic
+def role_end(
+    *, actor: Actor, assignment_id: int, reason: str, request: HttpRequest | None = None
+) -> RoleAssignment:
+    """End an assignment at once: it is valid until yesterday, so it no longer counts from the next
+    request. An assignment that had not begun before today is closed as a period of yesterday alone."""
+    assignment = _assignment_for_update(actor=actor, assignment_id=assignment_id)
+    _duty_role_decided_by_province_admin(actor, assignment.role)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("请填写结束角色的理由")]})
+    if len(reason) > END_REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            fields={"reason": [_("不能超过%(count)d个字") % {"count": END_REASON_MAX_LENGTH}]}
+        )
+    today = timezone.localdate()
+    if _ended(assignment, today):
+        raise ConflictError(_("该角色已结束"))
+    assert actor.user is not None
+    if assignment.user_id == actor.user.pk:
+        managing = [
+            other
+            for other in RoleAssignment.objects.valid_on(today)
+            .filter(user=actor.user)
+            .exclude(pk=assignment.pk)
+            if Permission.ACCOUNT_MANAGE in ROLE_PERMISSIONS.get(other.role, frozenset())
+        ]
+        if Permission.ACCOUNT_MANAGE in ROLE_PERMISSIONS.get(assignment.role, frozenset()) and not managing:
+            raise ConflictError(_("这是您唯一的账号管理角色，不能自行结束；请由其他管理员办理"))
+    yesterday = today - datetime.timedelta(days=1)
+    changes = ["valid_to"]
+    if assignment.valid_from > yesterday:
+        assignment.valid_from = yesterday
+        changes.insert(0, "valid_from")
+    assignment.valid_to = yesterday
+    assignment.end_reason = reason
+    changes.append("end_reason")
+    assignment.save(update_fields=changes)
+    _account_event(
+        actor=actor,
+        action="account.role_ended",
+        target=assignment,
+        changes=changes,
+        request=request,
+        detail={"user_id": assignment.user_id, "role": assignment.role},
+    )
+    return assignment
+
+
+@transaction.atomic
+def role_review(*, actor: Actor, assignment_id: int, request: HttpRequest | None = None) -> RoleAssignment:
+    """Confirm that the holder still needs the assignment; the review clock starts again."""
+    assignment = _assignment_for_update(actor=actor, assignment_id=assignment_id)
+    _duty_role_decided_by_province_admin(actor, assignment.role)
+    assert actor.user is not None
+    if assignment.user_id == actor.user.pk:
+        raise PermissionDeniedError(_("不能复核自己的角色"))
+    if _ended(assignment, timezone.localdate()):
+        raise ConflictError(_("该角色已结束"))
+    assignment.reviewed_at, assignment.reviewed_by = timezone.now(), actor.user
+    assignment.save(update_fields=["reviewed_at", "reviewed_by"])
+    _account_event(
+        actor=actor,
+        action="account.role_reviewed",
+        target=assignment,
+        changes=["reviewed_at", "reviewed_by"],
+        request=request,
+        detail={"user_id": assignment.user_id, "role": assignment.role},
+    )
+    return assignment

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanai.accounts import views
+from guanai.accounts import role_views, views
 
 app_name = "accounts"
 
@@ -14,4 +14,16 @@ urlpatterns = [
     path("sms-login/", views.sms_login, name="sms_login"),
     path("users/", views.users, name="users"),
     path("users/<int:user_id>/unmask/mobile/", views.user_unmask_mobile, name="user_unmask_mobile"),
+    path("roles/", role_views.roles, name="roles"),
+    path("roles/review/", role_views.role_review_due, name="role_review_due"),
+    path("roles/<int:assignment_id>/end/", role_views.role_end_page, name="role_end"),
+    path("roles/<int:assignment_id>/review/", role_views.role_review_page, name="role_review"),
+    path("roles/requests/", role_views.role_requests, name="role_requests"),
+    path("roles/requests/new/", role_views.role_request_new, name="role_request_new"),
+    path("roles/requests/<int:grant_request_id>/", role_views.role_request, name="role_request"),
+    path(
+        "roles/requests/<int:grant_request_id>/withdraw/",
+        role_views.role_request_withdraw,
+        name="role_request_withdraw",
+    ),
 ]

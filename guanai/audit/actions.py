@@ -24,6 +24,12 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "account.role_assigned": _("分配角色"),
     "account.token_issued": _("签发接口令牌"),
     "account.token_revoked": _("吊销接口令牌"),
+    "account.role_requested": _("申请授予角色"),
+    "account.role_request_approved": _("批准角色申请"),
+    "account.role_request_declined": _("拒绝角色申请"),
+    "account.role_request_withdrawn": _("撤回角色申请"),
+    "account.role_ended": _("结束角色"),
+    "account.role_reviewed": _("复核角色"),
     # Access
     "access.denied": _("越权访问被拒绝"),
     "personal_data.unmask": _("查看敏感信息原文"),

@@ -147,7 +147,20 @@ CATEGORIES: tuple[ReportCategory, ...] = (
     ReportCategory(
         "account_changes",
         gettext_lazy("账号角色令牌变更"),
-        (_rule("account.create", "account.role_assigned", "account.token_issued", "account.token_revoked"),),
+        (
+            _rule(
+                "account.create",
+                "account.role_assigned",
+                "account.token_issued",
+                "account.token_revoked",
+                "account.role_requested",
+                "account.role_request_approved",
+                "account.role_request_declined",
+                "account.role_request_withdrawn",
+                "account.role_ended",
+                "account.role_reviewed",
+            ),
+        ),
     ),
     ReportCategory("audit_purges", gettext_lazy("审计日志清理"), (_rule("audit.purged"),)),
     # Data-subject requests (guanai.rights) and personal-information incidents (guanai.compliance).

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from guanai.accounts.selectors import user_list
+from guanai.accounts.selectors import role_review_due_count, user_list
 from guanai.committees.models import Committee, CommitteeKind
 from guanai.compliance.selectors import incidents_overdue_count
 from guanai.core.access import Actor, Permission
@@ -23,6 +23,8 @@ class HomeCounts:
     regions_total: int | None
     # Personal-information incidents past their reporting time (the security admin's clock).
     incidents_overdue: int | None = None
+    # Role assignments due for their periodic review (the account managers' clock).
+    roles_due_for_review: int | None = None
 
 
 def home_counts(*, actor: Actor) -> HomeCounts:
@@ -46,6 +48,7 @@ def home_counts(*, actor: Actor) -> HomeCounts:
         regions_total = sum(rows.values())
     users = user_list(actor=actor).count() if actor.has(Permission.ACCOUNT_VIEW) else None
     incidents_overdue = incidents_overdue_count(actor=actor) if actor.has(Permission.PRIVACY_VIEW) else None
+    roles_due = role_review_due_count(actor=actor) if actor.has(Permission.ACCOUNT_MANAGE) else None
     return HomeCounts(
         committees_by_kind,
         committees_total,
@@ -53,4 +56,5 @@ def home_counts(*, actor: Actor) -> HomeCounts:
         regions_by_level,
         regions_total,
         incidents_overdue=incidents_overdue,
+        roles_due_for_review=roles_due,
     )

@@ -46,6 +46,8 @@ MODULES = [
     NavigationItem(_("关工委组织"), "committees:list", Permission.COMMITTEE_VIEW, "committees"),
     NavigationItem(_("行政区划"), "regions:mine", Permission.REGION_VIEW, "regions"),
     NavigationItem(_("用户"), "accounts:users", Permission.ACCOUNT_VIEW, "account"),
+    # Staff access: granted on approval one level up, ended at once, reviewed periodically.
+    NavigationItem(_("角色管理"), "accounts:roles", Permission.ACCOUNT_MANAGE, "account"),
     NavigationItem(_("审计日志"), "audit:list", Permission.AUDIT_VIEW, "audit"),
     NavigationItem(_("密钥"), "web:key_status", Permission.KEY_MANAGE, "security"),
     # Impact assessments and personal-information incidents: the security admin keeps them, the auditor reads.

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from guanai.accounts.models import RoleAssignment, RoleGrantRequest, User
 from guanai.accounts.selectors import actor_for_user
 from guanai.cafes.models import CafeFinding
 from guanai.cafes.services import InspectionInput, inspection_record
@@ -27,6 +28,7 @@ from guanai.consultations.attachments import PDF_TYPE, CleanFile, attachment_wri
 from guanai.consultations.models import Appointment, Attachment
 from guanai.consultations.tests.factories import ArticleFactory, ConsultationFactory, MessageFactory
 from guanai.consultations.vocabulary import AppointmentMode, ArticleState, Sender
+from guanai.core.access import Role
 from guanai.core.testing import COUNTY_A, COUNTY_B
 from guanai.dashboards.models import ReportJob
 from guanai.imports.models import ImportBatch
@@ -271,6 +273,20 @@ def _county_objects(
         affected_minors_count=2,
         remedial_measures=f"{marker}补救措施",
         reported_by=officer,
+    ).pk
+    # A staff account of the county (a 网宣员 of the village) and a pending request to make them its
+    # liaison, awaiting approval one level up (儿童个人信息网络保护规定 art. 15).
+    clerk = User.objects.create(username=f"sweep-clerk-{county}", display_name=f"{marker}网宣员")
+    ids["assignment_id"] = RoleAssignment.objects.create(
+        user=clerk, role=Role.PUBLICIST, region_id=village, valid_from=datetime.date(2020, 1, 1)
+    ).pk
+    ids["grant_request_id"] = RoleGrantRequest.objects.create(
+        user=clerk,
+        role=Role.VILLAGE_LIAISON,
+        region_id=village,
+        valid_from=timezone.localdate(),
+        reason=f"{marker}授权理由",
+        requested_by=officer,
     ).pk
     ids["user_id"] = officer.pk
     ids["code"] = county  # a region code (/regions/<code>/); a certificate code of that name does not exist
