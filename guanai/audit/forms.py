@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanai.audit.reports import BEIJING, FIRST_YEAR
+from guanai.audit.reports import FIRST_YEAR
 from guanai.audit.selectors import AuditEventFilters
 
 
@@ -61,7 +61,7 @@ class AuditReportForm(_SummarisedForm):
 
     def year_or_this_year(self) -> int:
         year: int | None = self.cleaned_data.get("year")
-        return year if year is not None else timezone.now().astimezone(BEIJING).year
+        return year if year is not None else timezone.localdate().year
 
     def region_code(self) -> str:
         return str(self.cleaned_data.get("region") or "")

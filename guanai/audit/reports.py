@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Substr
@@ -48,7 +47,6 @@ from guanai.imports.cells import neutralise_cell
 if TYPE_CHECKING:
     from guanai.regions.models import Region
 
-BEIJING = ZoneInfo("Asia/Shanghai")  # the year runs from Beijing midnight to Beijing midnight
 FIRST_YEAR = 2000
 TOP_ACTOR_LIMIT = 10
 UNMASK_ACTION = "personal_data.unmask"
@@ -225,7 +223,7 @@ class ComplianceReport:
     def period_text(self) -> str:
         return _("统计期间：%(start)s 0时至 %(end)s 24时（北京时间）") % {
             "start": f"{self.starts_at:%Y-%m-%d}",
-            "end": f"{self.ends_at.astimezone(BEIJING) - datetime.timedelta(days=1):%Y-%m-%d}",
+            "end": f"{timezone.localtime(self.ends_at) - datetime.timedelta(days=1):%Y-%m-%d}",
         }
 
     @property
@@ -247,10 +245,11 @@ class ComplianceReport:
 
 
 def report_year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
-    """Beijing midnight of 1 January of `year` and of the year after (stored times are UTC)."""
+    """Midnight of 1 January of `year` and of the year after in the committee's time (TIME_ZONE, Beijing
+    time; stored times are UTC)."""
     return (
-        datetime.datetime(year, 1, 1, tzinfo=BEIJING),
-        datetime.datetime(year + 1, 1, 1, tzinfo=BEIJING),
+        timezone.make_aware(datetime.datetime(year, 1, 1)),
+        timezone.make_aware(datetime.datetime(year + 1, 1, 1)),
     )
 
 
@@ -320,7 +319,7 @@ def audit_compliance_report(
 
 
 def _check_year(year: int) -> None:
-    last = timezone.now().astimezone(BEIJING).year
+    last = timezone.localdate().year
     if not FIRST_YEAR <= year <= last:
         message = _("年份应为 %(first)s 至 %(last)s 之间的四位数字") % {"first": FIRST_YEAR, "last": last}
         raise ValidationFailed(fields={"year": [message]})
