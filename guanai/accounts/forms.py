@@ -6,7 +6,21 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from guanai.accounts.models import END_REASON_MAX_LENGTH
 from guanai.core.access import Role
+from guanai.web.forms import (
+    CHECK,
+    CONTROL,
+    SELECT,
+    DescribedErrors,
+    RegionFilterForm,
+    date_field,
+    region_filter_field,
+    search_field,
+    select_field,
+    text_area_field,
+    text_field,
+)
 
 
 class PasswordChangeForm(forms.Form):
@@ -66,55 +80,40 @@ class SmsLoginForm(forms.Form):
     )
 
 
-def _control(widget: forms.Widget) -> forms.Widget:
-    widget.attrs.setdefault("class", "form-select" if isinstance(widget, forms.Select) else "form-control")
-    return widget
+class RoleFilterForm(RegionFilterForm):
+    """The filters of the roles page (GET); the regions are those one level below the actor's."""
+
+    q = search_field(_("用户名或姓名"))
+    role = select_field(_("角色"), Role.choices, blank=_("全部角色"))
+    region = region_filter_field()
+    due = forms.BooleanField(label=_("仅显示待复核"), required=False, widget=forms.CheckboxInput(attrs=CHECK))
 
 
-class RoleFilterForm(forms.Form):
-    """The filters of the roles page (GET)."""
-
-    q = forms.CharField(label=_("用户名或姓名"), max_length=50, required=False)
-    role = forms.ChoiceField(label=_("角色"), required=False)
-    region = forms.RegexField(label=_("区划代码"), regex=r"^\d{12}$", required=False)
-    due = forms.BooleanField(label=_("仅显示待复核"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        role_field = self.fields["role"]
-        assert isinstance(role_field, forms.ChoiceField)
-        role_field.choices = [("", _("全部角色")), *Role.choices]
-        for name in ("q", "role", "region"):
-            _control(self.fields[name].widget)
-        self.fields["due"].widget.attrs["class"] = "form-check-input"
-
-
-class RoleGrantRequestForm(forms.Form):
-    username = forms.CharField(
-        label=_("授予对象的用户名"),
+class RoleGrantRequestForm(DescribedErrors, forms.Form):
+    username = text_field(
+        _("授予对象的用户名"),
         max_length=150,
+        required=True,
         help_text=_("须为已有账号；新人员先由系统管理员创建账号。"),
     )
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices, widget=forms.Select(attrs=SELECT))
     region = forms.RegexField(
         label=_("行政区划代码"),
         regex=r"^\d{12}$",
         help_text=_("12 位区划代码，须在您的管辖范围内，并与角色的层级一致。"),
         error_messages={"invalid": _("请填写 12 位数字的区划代码")},
+        widget=forms.TextInput(attrs={**CONTROL, "inputmode": "numeric"}),
     )
     committee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("所属关工委（可选）"), queryset=None, required=False
+        label=_("所属关工委（可选）"), queryset=None, required=False, widget=forms.Select(attrs=SELECT)
     )
-    valid_from = forms.DateField(
-        label=_("生效日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    valid_to = forms.DateField(
-        label=_("截止日期（可选）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    reason = forms.CharField(
-        label=_("申请理由"),
+    valid_from = date_field(_("生效日期"), required=False)
+    valid_to = date_field(_("截止日期（可选）"), required=False)
+    reason = text_area_field(
+        _("申请理由"),
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        rows=3,
+        required=True,
         help_text=_("说明此人因何工作需要该角色，供上一级管理员审批。"),
     )
 
@@ -123,24 +122,12 @@ class RoleGrantRequestForm(forms.Form):
         committee_field = self.fields["committee"]
         assert isinstance(committee_field, forms.ModelChoiceField)
         committee_field.queryset = committees
-        for field in self.fields.values():
-            _control(field.widget)
 
 
-class RoleDecisionForm(forms.Form):
+class RoleDecisionForm(DescribedErrors, forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("批准")), ("decline", _("拒绝"))])
-    note = forms.CharField(
-        label=_("审批意见"),
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-        help_text=_("拒绝时必须填写理由。"),
-    )
+    note = text_area_field(_("审批意见"), max_length=500, rows=2, help_text=_("拒绝时必须填写理由。"))
 
 
-class RoleEndForm(forms.Form):
-    reason = forms.CharField(
-        label=_("结束理由"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-    )
+class RoleEndForm(DescribedErrors, forms.Form):
+    reason = text_area_field(_("结束理由"), max_length=END_REASON_MAX_LENGTH, rows=2, required=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -85,9 +87,20 @@ class SmsCode(models.Model):
         return f"{self.mobile_digest[:8]}… @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
+END_REASON_MAX_LENGTH = 500  # RoleAssignment.end_reason
+
+
+def not_ended_q(day: object) -> Q:
+    """Assignments that have not ended by `day` (running, or starting later): an ended one is history."""
+    return Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+
+
 class RoleAssignmentQuerySet(RegionScopedQuerySet["RoleAssignment"]):
     def valid_on(self, day: object) -> RoleAssignmentQuerySet:
-        return self.filter(Q(valid_from__lte=day), Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        return self.filter(Q(valid_from__lte=day), not_ended_q(day))
+
+    def not_ended(self, day: object) -> RoleAssignmentQuerySet:
+        return self.filter(not_ended_q(day))
 
 
 class RoleAssignment(RegionScoped, models.Model):
@@ -124,7 +137,7 @@ class RoleAssignment(RegionScoped, models.Model):
     )
     # Why an administrator ended the assignment before its date (`role_end`): kept with the assignment, since
     # the audit event names fields only.
-    end_reason = models.CharField(_("结束理由"), max_length=500, blank=True)
+    end_reason = models.CharField(_("结束理由"), max_length=END_REASON_MAX_LENGTH, blank=True)
 
     objects = RoleAssignmentQuerySet.as_manager()
 
@@ -142,6 +155,9 @@ class RoleAssignment(RegionScoped, models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.region_id}"
+
+    def has_ended(self, day: datetime.date) -> bool:
+        return self.valid_to is not None and self.valid_to < day
 
 
 class RoleGrantRequest(RegionScoped, models.Model):
@@ -200,6 +216,12 @@ class RoleGrantRequest(RegionScoped, models.Model):
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="grant_request_period_ordered",
+            ),
+            # Two account managers filing the same request at once: the second is refused here.
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=Q(state="pending"),
+                name="grant_request_one_pending",
             ),
         ]
         indexes = [models.Index(fields=["region", "state"], name="grant_request_region_state")]

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from guanai.accounts.forms import RoleDecisionForm, RoleEndForm, RoleFilterForm, RoleGrantRequestForm
 from guanai.accounts.models import RoleGrantRequest
 from guanai.accounts.selectors import (
-    is_review_due,
     role_assignment_get,
     role_assignments,
     role_grant_request_get,
@@ -32,14 +31,14 @@ from guanai.accounts.services import (
 from guanai.committees.models import Committee
 from guanai.core.access import Permission, permission_required, request_actor
 from guanai.core.errors import ConflictError, ValidationFailed
-from guanai.web.forms import put_errors
+from guanai.web.forms import put_errors, region_filter_choices
 
 PAGE_SIZE = 50
 
 
 def _roles_page(request: HttpRequest, *, review: bool) -> HttpResponse:
     actor = request_actor(request)
-    form = RoleFilterForm(request.GET or None)
+    form = RoleFilterForm(request.GET or None, regions=region_filter_choices(actor))
     filters = form.cleaned_data if form.is_valid() else {}
     assignments = role_assignments(
         actor=actor,
@@ -49,11 +48,9 @@ def _roles_page(request: HttpRequest, *, review: bool) -> HttpResponse:
         due_only=review or bool(filters.get("due")),
     )
     page = Paginator(assignments, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(assignment, is_review_due(assignment)) for assignment in page]
     context = {
         "form": form,
         "page": page,
-        "rows": rows,
         "review": review,
         "review_days": settings.GUANAI_ROLE_REVIEW_DAYS,
     }
@@ -107,7 +104,9 @@ def role_review_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
             error_message = error.message
         else:
             return HttpResponseRedirect(reverse("accounts:role_review_due"))
-    context = {"assignment": assignment, "due": is_review_due(assignment), "error": error_message}
+    # `is_review_due` is annotated by the selector (`role_assignments`).
+    due = bool(getattr(assignment, "is_review_due", False))
+    context = {"assignment": assignment, "due": due, "error": error_message}
     return render(request, "accounts/role_review.html", context)
 
 
@@ -116,9 +115,9 @@ def role_review_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
 def role_requests(request: HttpRequest) -> HttpResponse:
     """The pending requests in the actor's region; the buttons only for those who may decide."""
     actor = request_actor(request)
-    pending = list(role_grant_requests(actor=actor)[:PAGE_SIZE])
-    rows = [(grant, may_decide_grant(actor, grant)) for grant in pending]
-    return render(request, "accounts/role_requests.html", {"rows": rows})
+    page = Paginator(role_grant_requests(actor=actor), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(grant, may_decide_grant(actor, grant)) for grant in page]
+    return render(request, "accounts/role_requests.html", {"rows": rows, "page": page})
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,8 +188,8 @@ def role_request(request: HttpRequest, grant_request_id: int) -> HttpResponse:
 @require_POST
 @permission_required(Permission.ACCOUNT_MANAGE)
 def role_request_withdraw(request: HttpRequest, grant_request_id: int) -> HttpResponse:
-    actor = request_actor(request)
-    grant = role_grant_request_get(actor=actor, grant_request_id=grant_request_id)
     with contextlib.suppress(ConflictError):  # decided meanwhile: the request's page shows its state
-        role_grant_request_withdraw(actor=actor, grant_request_id=grant.pk, request=request)
-    return HttpResponseRedirect(reverse("accounts:role_request", args=[grant.pk]))
+        role_grant_request_withdraw(
+            actor=request_actor(request), grant_request_id=grant_request_id, request=request
+        )
+    return HttpResponseRedirect(reverse("accounts:role_request", args=[grant_request_id]))

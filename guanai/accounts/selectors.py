@@ -4,10 +4,10 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from guanai.accounts.models import ApiToken, RoleAssignment, RoleGrantRequest, User
+from guanai.accounts.models import ApiToken, RoleAssignment, RoleGrantRequest, User, not_ended_q
 from guanai.committees.models import Committee
 from guanai.core import access, region_codes
 from guanai.core.access import ROLE_ORDER, Actor
@@ -134,12 +134,8 @@ def review_cutoff(today: datetime.date | None = None) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def _not_ended(today: datetime.date) -> Q:
-    return Q(valid_to__isnull=True) | Q(valid_to__gte=today)
-
-
 def _review_due_q(today: datetime.date) -> Q:
-    return _not_ended(today) & (Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=review_cutoff(today)))
+    return not_ended_q(today) & (Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=review_cutoff(today)))
 
 
 def role_assignments(
@@ -152,13 +148,14 @@ def role_assignments(
     include_ended: bool = False,
 ) -> QuerySet[RoleAssignment]:
     """Assignments inside the actor's region (none without ACCOUNT_MANAGE), filtered by the holder's
-    username or name, the role, a region (and its subregions), and whether they are due for review."""
+    username or name, the role, a region (and its subregions), and whether they are due for review;
+    each says whether it is (`is_review_due`)."""
     if not actor.has(access.Permission.ACCOUNT_MANAGE):
         return RoleAssignment.objects.none()
     today = timezone.localdate()
     assignments = RoleAssignment.objects.visible_to(actor)
     if not include_ended:
-        assignments = assignments.filter(_not_ended(today))
+        assignments = assignments.not_ended(today)
     if search:
         assignments = assignments.filter(
             Q(user__username__icontains=search) | Q(user__display_name__icontains=search)
@@ -169,8 +166,11 @@ def role_assignments(
         assignments = assignments.filter(region_codes.within_q("region_id", region_code))
     if due_only:
         assignments = assignments.filter(_review_due_q(today))
-    return assignments.select_related("user", "region", "committee", "reviewed_by").order_by(
-        "region_id", "role", "user__username", "id"
+    due = ExpressionWrapper(_review_due_q(today), output_field=BooleanField())
+    return (
+        assignments.annotate(is_review_due=due)
+        .select_related("user", "region", "committee", "reviewed_by")
+        .order_by("region_id", "role", "user__username", "id")
     )
 
 
@@ -181,13 +181,6 @@ def role_assignment_get(*, actor: Actor, assignment_id: int) -> RoleAssignment:
     if assignment is None:
         raise NotFoundError()
     return assignment
-
-
-def is_review_due(assignment: RoleAssignment, today: datetime.date | None = None) -> bool:
-    today = today or timezone.localdate()
-    if assignment.valid_to is not None and assignment.valid_to < today:
-        return False
-    return assignment.reviewed_at is None or assignment.reviewed_at < review_cutoff(today)
 
 
 def role_review_due_count(*, actor: Actor) -> int:

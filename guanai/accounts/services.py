@@ -8,20 +8,38 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Model, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from guanai import audit
-from guanai.accounts.models import ApiToken, PasswordHistory, RoleAssignment, RoleGrantRequest, SmsCode, User
+from guanai.accounts.models import (
+    END_REASON_MAX_LENGTH,
+    ApiToken,
+    PasswordHistory,
+    RoleAssignment,
+    RoleGrantRequest,
+    SmsCode,
+    User,
+)
 from guanai.accounts.selectors import api_token_lookup, mobile_digest, user_by_login_identifier
 from guanai.accounts.sms import sms_backend
 from guanai.audit.services import current_operator
 from guanai.core import region_codes
-from guanai.core.access import ROLE_PERMISSIONS, ROLE_REGION_LEVEL, Actor, Permission, Role, scope_q
+from guanai.core.access import (
+    DUTY_SEPARATED_ROLES,
+    ROLE_PERMISSIONS,
+    ROLE_REGION_LEVEL,
+    Actor,
+    Permission,
+    Role,
+    is_above,
+    may_handle_role,
+    scope_q,
+)
 from guanai.core.crypto import sm3_hex
 from guanai.core.errors import (
     ConflictError,
@@ -93,9 +111,6 @@ def user_create(
         request=request,
     )
     return user
-
-
-DUTY_SEPARATED_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
 
 
 def role_assignment_validate(
@@ -172,9 +187,7 @@ def role_assign(
         valid_to=valid_to,
     )
     # An assignment that has ended is history: the same role given again is a new assignment.
-    same = RoleAssignment.objects.filter(user=user, role=role, region=region).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=timezone.localdate())
-    )
+    same = RoleAssignment.objects.not_ended(timezone.localdate()).filter(user=user, role=role, region=region)
     same = same.filter(committee_id=committee_id) if committee_id else same.filter(committee__isnull=True)
     existing = same.first()
     if existing is not None:
@@ -411,8 +424,8 @@ def user_set_preferences(*, user: User, elder_mode: bool | None = None, language
 # - The separated administrators (system, security, audit; DUTY_SEPARATED_ROLES): the system
 #   administrator manages accounts and so may ask for any role at province level, but a grant, ending or
 #   review of one of the three separated roles is decided only by a province administrator acting as such
-#   (the committee's leadership) — otherwise the system administrator would choose, or remove, the
-#   auditor who audits them. `role_assignment_validate` still refuses one person holding two of them.
+#   (`access.may_handle_role`). `role_assignment_validate` still refuses one person holding two of them.
+# - Who sits above a region is decided in one place (`access.is_above`), as for export approvals.
 # - Ending a role needs no approval (reducing access is safe) but a reason; it counts from the next
 #   request (the assignments of every request are remembered only while their table is unchanged,
 #   `guanai.core.cached`). Nobody ends their own last account-managing role, which would lock the
@@ -421,11 +434,8 @@ def user_set_preferences(*, user: User, elder_mode: bool | None = None, language
 #   over its region other than its holder, or ended.
 
 
-END_REASON_MAX_LENGTH = 500  # RoleAssignment.end_reason
-
-
 def _duty_role_decided_by_province_admin(actor: Actor, role: str) -> None:
-    if role in DUTY_SEPARATED_ROLES and actor.role != Role.PROVINCE_ADMIN:
+    if not may_handle_role(actor, role):
         raise PermissionDeniedError(_("系统管理员、安全管理员和审计管理员的角色只能由省级管理员办理"))
 
 
@@ -495,11 +505,6 @@ def role_grant_request_create(
     held = held.filter(committee_id=committee_id) if committee_id else held.filter(committee__isnull=True)
     if held.exists():
         raise ConflictError(_("该用户已持有该角色"))
-    pending = RoleGrantRequest.objects.select_for_update().filter(
-        user=user, role=role, region=region, state=RoleGrantRequest.State.PENDING
-    )
-    if pending.exists():
-        raise ConflictError(_("该用户在该区划已有同一角色的待审批申请"))
     grant = RoleGrantRequest(
         user=user,
         role=role,
@@ -511,7 +516,11 @@ def role_grant_request_create(
         requested_by=requester,
     )
     full_clean_or_fail(grant, exclude=["user", "region", "committee", "requested_by"])
-    grant.save()
+    try:
+        with transaction.atomic():  # one pending request per user, role and region (a constraint)
+            grant.save()
+    except IntegrityError as error:
+        raise ConflictError(_("该用户在该区划已有同一角色的待审批申请")) from error
     _account_event(
         actor=actor,
         action="account.role_requested",
@@ -542,16 +551,14 @@ def may_decide_grant(actor: Actor, grant: RoleGrantRequest) -> bool:
 
 
 def _check_decider(actor: Actor, grant: RoleGrantRequest) -> None:
+    # The grant was read through `visible_to(actor)`: it lies inside the actor's region.
     decider = _account_manager(actor)
-    assert actor.region_code is not None
-    if not region_codes.is_within(grant.region_id, actor.region_code):
-        raise NotFoundError()
     if decider.pk == grant.requested_by_id:
         raise PermissionDeniedError(_("不能审批自己提出的角色申请"))
     if decider.pk == grant.user_id:
         raise PermissionDeniedError(_("不能审批授予自己的角色"))
     province = region_codes.level_of(grant.region_id) == RegionLevel.PROVINCE
-    if grant.region_id == actor.region_code and not province:
+    if not province and not is_above(actor, grant.region_id):
         raise PermissionDeniedError(_("角色申请须由上一级管理员审批"))
     _duty_role_decided_by_province_admin(actor, grant.role)
 
@@ -641,10 +648,6 @@ def _assignment_for_update(*, actor: Actor, assignment_id: int) -> RoleAssignmen
     return assignment
 
 
-def _ended(assignment: RoleAssignment, today: datetime.date) -> bool:
-    return assignment.valid_to is not None and assignment.valid_to < today
-
-
 @transaction.atomic
 def role_end(
     *, actor: Actor, assignment_id: int, reason: str, request: HttpRequest | None = None
@@ -661,18 +664,20 @@ def role_end(
             fields={"reason": [_("不能超过%(count)d个字") % {"count": END_REASON_MAX_LENGTH}]}
         )
     today = timezone.localdate()
-    if _ended(assignment, today):
+    if assignment.has_ended(today):
         raise ConflictError(_("该角色已结束"))
     assert actor.user is not None
     if assignment.user_id == actor.user.pk:
-        managing = [
-            other
-            for other in RoleAssignment.objects.valid_on(today)
-            .filter(user=actor.user)
-            .exclude(pk=assignment.pk)
-            if Permission.ACCOUNT_MANAGE in ROLE_PERMISSIONS.get(other.role, frozenset())
+        managing_roles = [
+            role for role, rights in ROLE_PERMISSIONS.items() if Permission.ACCOUNT_MANAGE in rights
         ]
-        if Permission.ACCOUNT_MANAGE in ROLE_PERMISSIONS.get(assignment.role, frozenset()) and not managing:
+        others_managing = (
+            RoleAssignment.objects.valid_on(today)
+            .filter(user=actor.user, role__in=managing_roles)
+            .exclude(pk=assignment.pk)
+            .exists()
+        )
+        if assignment.role in managing_roles and not others_managing:
             raise ConflictError(_("这是您唯一的账号管理角色，不能自行结束；请由其他管理员办理"))
     yesterday = today - datetime.timedelta(days=1)
     changes = ["valid_to"]
@@ -702,7 +707,7 @@ def role_review(*, actor: Actor, assignment_id: int, request: HttpRequest | None
     assert actor.user is not None
     if assignment.user_id == actor.user.pk:
         raise PermissionDeniedError(_("不能复核自己的角色"))
-    if _ended(assignment, timezone.localdate()):
+    if assignment.has_ended(timezone.localdate()):
         raise ConflictError(_("该角色已结束"))
     assignment.reviewed_at, assignment.reviewed_by = timezone.now(), actor.user
     assignment.save(update_fields=["reviewed_at", "reviewed_by"])

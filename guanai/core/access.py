@@ -247,6 +247,48 @@ def scope_q(actor: Actor, field_name: str) -> Q:
     return region_codes.within_q(field_name, actor.region_code)
 
 
+def is_above(actor: Actor, region_code: str) -> bool:
+    """Whether the actor's region strictly contains `region_code` (one level up or more, never their own):
+    who decides what a region below asks for (an export over the threshold, a role)."""
+    return (
+        actor.region_code is not None
+        and region_code != actor.region_code
+        and region_codes.is_within(region_code, actor.region_code)
+    )
+
+
+def above_q(actor: Actor, field_name: str) -> Q:
+    """Rows whose region (in `field_name`) lies strictly inside the actor's: `is_above` as a filter."""
+    if actor.region_code is None:
+        return Q(pk__in=[])
+    return scope_q(actor, field_name) & ~Q(**{field_name: actor.region_code})
+
+
+# Separation of duties (等保 2.0): the system, security and audit administrators are three people, and their
+# roles are granted, ended and reviewed only by a province administrator: otherwise the system
+# administrator, who manages accounts, would choose or remove the auditor who audits them.
+DUTY_SEPARATED_ROLES: frozenset[str] = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+
+
+def may_handle_role(actor: Actor, role: str) -> bool:
+    """Whether the actor may decide on, end or review an assignment of `role` (given ACCOUNT_MANAGE)."""
+    return role not in DUTY_SEPARATED_ROLES or actor.role == Role.PROVINCE_ADMIN
+
+
+# Data-subject requests (guanai.rights) answered with the child's data in the clear: a copy (access,
+# copy) holds every value unmasked, and an erasure is decided by who sees the record unmasked. A
+# correction is made through the normal (masked) update.
+SUBJECT_REQUEST_KINDS_IN_THE_CLEAR: frozenset[str] = frozenset({"access", "copy", "deletion"})
+
+
+def may_answer_subject_request(actor: Actor, kind: str) -> bool:
+    """Whether the actor may answer a data-subject request of `kind` — complete, erase or refuse it:
+    MINOR_MANAGE, plus MINOR_UNMASK for the kinds answered in the clear."""
+    if not actor.has(Permission.MINOR_MANAGE):
+        return False
+    return kind not in SUBJECT_REQUEST_KINDS_IN_THE_CLEAR or actor.has(Permission.MINOR_UNMASK)
+
+
 def region_visibility_q(actor: Actor, field_name: str = "code") -> Q:
     """Regions an actor may look at: their own subtree and the chain of ancestors above it
     (so that a breadcrumb such as 浙江省 › 杭州市 › 淳安县 can be shown), never a sibling's subtree."""

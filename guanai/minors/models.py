@@ -280,7 +280,7 @@ class ExportApprovalQuerySet(models.QuerySet["ExportApproval"]):
         up or more; never one's own region)."""
         if actor.region_code is None or not actor.has(Permission.EXPORT_APPROVE):
             return self.none()
-        return self.filter(access.scope_q(actor, "region_id")).exclude(region_id=actor.region_code)
+        return self.filter(access.above_q(actor, "region_id"))
 
 
 class ExportApproval(models.Model):

@@ -24,7 +24,7 @@ from guanai.accounts.services import (
 from guanai.audit.models import AuditEvent
 from guanai.core.access import Actor, Role
 from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
-from guanai.core.testing import COUNTY_A, create_persona, database_fingerprint, verified_client
+from guanai.core.testing import COUNTY_A, count_queries, create_persona, database_fingerprint, verified_client
 from guanai.regions.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -544,3 +544,23 @@ def test_the_home_page_counts_the_roles_due_for_review(staff: dict[str, Any]) ->
     html = verified_client(staff["county_a_admin"]).get("/").content.decode()
     assert 'data-count="roles-due-for-review">6<' in html
     assert "roles-due-for-review" not in verified_client(staff["auditor"]).get("/").content.decode()
+
+
+def test_the_role_pages_use_a_fixed_number_of_queries(staff: dict[str, Any]) -> None:
+    client = verified_client(staff["county_a_admin"])
+    pages = ("/account/roles/", "/account/roles/review/", "/account/roles/requests/")
+    for page in pages:
+        client.get(page)  # warm the session and the remembered assignments
+    ask(staff)
+    with count_queries() as few:
+        for page in pages:
+            assert client.get(page).status_code == 200
+    for index in range(5):
+        user = user_create(username=f"clerk-{index}", password=None, display_name=f"办事员{index}")
+        role_assign(user=user, role=Role.VOLUNTEER, region=Region.objects.get(code=TOWNSHIP_A))
+        ask(staff, username=f"clerk-{index}")
+    client.get(pages[0])  # the assignments' table changed: remembered again once
+    with count_queries() as many:
+        for page in pages:
+            assert client.get(page).status_code == 200
+    assert len(many) == len(few)
