@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "subject_request.copy_downloaded": _("下载个人信息副本"),
     "subject_request.completed": _("办结个人信息权利请求"),
     "subject_request.refused": _("不予办理个人信息权利请求"),
+    "subject_request.letter": _("查看个人信息请求答复函"),
     "minor.erased": _("依申请删除儿童个人信息"),
     "minor.erasure_blocked": _("删除儿童个人信息被拒（仍须保留）"),
     # The volunteers (guanai.volunteers)

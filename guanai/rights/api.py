@@ -90,6 +90,15 @@ class EraseIn(Schema):
 
 def _out(subject_request: DataSubjectRequest, actor: Actor, today: datetime.date) -> SubjectRequestOut:
     may_unmask = actor.has(Permission.MINOR_UNMASK)
+
+    def text(field_name: str) -> str:
+        """What was asked, how it was handled, why it was refused: masked ("text") without MINOR_UNMASK."""
+        return (
+            str(getattr(subject_request, field_name))
+            if may_unmask
+            else mask_field(subject_request, field_name)
+        )
+
     return SubjectRequestOut(
         id=subject_request.pk,
         minor_id=subject_request.minor_id,
@@ -101,21 +110,21 @@ def _out(subject_request: DataSubjectRequest, actor: Actor, today: datetime.date
         ),
         requester_contact=mask_field(subject_request, "requester_contact"),
         verification=subject_request.verification,  # type: ignore[arg-type]
-        description=subject_request.description,
+        description=text("description"),
         received_on=subject_request.received_on,
         due_on=subject_request.due_on,
-        is_overdue=subject_request.is_open and subject_request.due_on < today,
+        is_overdue=subject_request.is_overdue_on(today),
         status=subject_request.status,  # type: ignore[arg-type]
         copy_produced_at=subject_request.copy_produced_at,
-        outcome_note=subject_request.outcome_note,
-        refusal_reasons=subject_request.refusal_reasons,
+        outcome_note=text("outcome_note"),
+        refusal_reasons=text("refusal_reasons"),
         handled_at=subject_request.handled_at,
     )
 
 
-def _fresh(request: HttpRequest, request_id: int) -> SubjectRequestOut:
-    actor = request_actor(request)
-    return _out(subject_request_get(actor=actor, request_id=request_id), actor, timezone.localdate())
+def _written(request: HttpRequest, subject_request: DataSubjectRequest) -> SubjectRequestOut:
+    """The request as a write left it: the services return it with its child (`minor`) loaded."""
+    return _out(subject_request, request_actor(request), timezone.localdate())
 
 
 @router.get(
@@ -155,7 +164,7 @@ def subject_requests_create(
     subject_request = subject_request_register(
         actor=actor, minor_id=minor_id, data=SubjectRequestInput(**payload.model_dump()), request=request
     )
-    return Status(201, _fresh(request, subject_request.pk))
+    return Status(201, _written(request, subject_request))
 
 
 @router.get(
@@ -182,10 +191,10 @@ def subject_requests_get(request: HttpRequest, subject_request_id: int) -> Subje
 def subject_requests_complete(
     request: HttpRequest, subject_request_id: int, payload: CompleteIn
 ) -> SubjectRequestOut:
-    subject_request_complete(
+    subject_request = subject_request_complete(
         actor=request_actor(request), request_id=subject_request_id, note=payload.note, request=request
     )
-    return _fresh(request, subject_request_id)
+    return _written(request, subject_request)
 
 
 @router.post(
@@ -198,10 +207,10 @@ def subject_requests_complete(
 def subject_requests_refuse(
     request: HttpRequest, subject_request_id: int, payload: RefuseIn
 ) -> SubjectRequestOut:
-    subject_request_refuse(
+    subject_request = subject_request_refuse(
         actor=request_actor(request), request_id=subject_request_id, reasons=payload.reasons, request=request
     )
-    return _fresh(request, subject_request_id)
+    return _written(request, subject_request)
 
 
 @router.post(
@@ -215,11 +224,11 @@ def subject_requests_refuse(
 def subject_requests_erase(
     request: HttpRequest, subject_request_id: int, payload: EraseIn
 ) -> SubjectRequestOut:
-    subject_request_erase(
+    subject_request = subject_request_erase(
         actor=request_actor(request),
         request_id=subject_request_id,
         confirmation=payload.confirmation,
         note=payload.note,
         request=request,
     )
-    return _fresh(request, subject_request_id)
+    return _written(request, subject_request)

@@ -115,3 +115,7 @@ class DataSubjectRequest(RegionScoped, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == Status.RECEIVED
+
+    def is_overdue_on(self, day: datetime.date) -> bool:
+        """Still open after its last day: on `due_on` itself a request is due, not overdue."""
+        return self.is_open and self.due_on < day

@@ -11,7 +11,7 @@ from django.utils import timezone
 from guanai.core.access import Actor, Permission
 from guanai.core.errors import NotFoundError, PermissionDeniedError
 from guanai.rights.models import DataSubjectRequest, DataSubjectRequestQuerySet
-from guanai.rights.services import DUE_SOON_DAYS
+from guanai.rights.vocabulary import DUE_SOON_DAYS
 
 
 @dataclass
@@ -75,6 +75,6 @@ def subject_requests_due(*, actor: Actor, today: datetime.date | None = None) ->
         .order_by("due_on", "id")
     )
     return DeadlineClock(
-        overdue=[row for row in rows if row.due_on < today],
-        due_soon=[row for row in rows if row.due_on >= today],
+        overdue=[row for row in rows if row.is_overdue_on(today)],
+        due_soon=[row for row in rows if not row.is_overdue_on(today)],
     )

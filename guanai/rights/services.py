@@ -15,26 +15,32 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from guanai import audit
 from guanai.audit.services import Outcome
-from guanai.core.access import Actor, Permission, Role
+from guanai.core.access import Actor, Permission, may_answer_subject_request
 from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
 from guanai.minors.models import Consent, DuplicateFlag, Guardian, Minor, TransferRequest
 from guanai.minors.validation import age_on
 from guanai.minors.vocabulary import Status as MinorStatus
 from guanai.rights.models import DataSubjectRequest
-from guanai.rights.vocabulary import COPY_KINDS, Kind, RequesterRole, Status, Verification
+from guanai.rights.vocabulary import (
+    COPY_KINDS,
+    DUE_SOON_DAYS,
+    Kind,
+    RequesterRole,
+    Status,
+    Verification,
+)
 
 # Text long enough for what a requester asks and for a letter's reasons; a page's textarea says so.
 TEXT_MAX_LENGTH = 2000
 # A request may be registered some days after it arrived (by post); its clock runs from its arrival.
 RECEIVED_AT_MOST_DAYS_AGO = 30
-# The reminders start this many days before the last day.
-DUE_SOON_DAYS = 3
 ERASED_NAME = "已删除"
 ERASED_TEXT = "（已随儿童信息一并删除）"
 
@@ -58,6 +64,12 @@ def due_date(received_on: datetime.date) -> datetime.date:
 
 def _require(actor: Actor, *permissions: Permission) -> None:
     if not all(actor.has(permission) for permission in permissions):
+        raise PermissionDeniedError()
+
+
+def _require_answerer(actor: Actor, kind: str) -> None:
+    """Who may answer a request of `kind` is decided in one place (`access.may_answer_subject_request`)."""
+    if not may_answer_subject_request(actor, kind):
         raise PermissionDeniedError()
 
 
@@ -187,7 +199,7 @@ def subject_request_copy(*, actor: Actor, request_id: int, request: Any = None) 
     A handled request's copy can still be downloaded (a lost print), a refused one's cannot."""
     from guanai.rights.copies import subject_copy_workbook
 
-    _require(actor, Permission.MINOR_MANAGE, Permission.MINOR_UNMASK)
+    _require_answerer(actor, Kind.COPY)
     with transaction.atomic():
         subject_request = (
             DataSubjectRequest.objects.visible_to(actor)
@@ -239,10 +251,9 @@ def subject_request_complete(
     note = _text(note, "note", required=False, message="")
     if subject_request.kind == Kind.DELETION:
         raise ConflictError(_("删除请求须通过“删除儿童信息”办理"))
-    if subject_request.kind in COPY_KINDS:
-        _require(actor, Permission.MINOR_UNMASK)
-        if subject_request.copy_produced_at is None:
-            raise ConflictError(_("请先生成并下载副本，交申请人后再办结"))
+    _require_answerer(actor, subject_request.kind)
+    if subject_request.kind in COPY_KINDS and subject_request.copy_produced_at is None:
+        raise ConflictError(_("请先生成并下载副本，交申请人后再办结"))
     if subject_request.kind == Kind.CORRECTION:
         if subject_request.minor.version <= subject_request.minor_version_at_receipt:
             raise ConflictError(_("儿童信息自收到请求以来尚未修改，请先修改后再办结"))
@@ -266,9 +277,12 @@ def subject_request_refuse(
     *, actor: Actor, request_id: int, reasons: str, request: Any = None
 ) -> DataSubjectRequest:
     """Refuse a request, with the reasons written for the requester (个人信息保护法 art.50: a refusal is
-    explained); they are printed in the reply letter."""
+    explained); they are printed in the reply letter. Only who may answer the request's kind may refuse
+    it (`access.may_answer_subject_request`): refusing an erasure is as much a decision as erasing, and
+    the letter that tells the requester is printed by the same people."""
     _require(actor, Permission.MINOR_MANAGE)
     subject_request = _open_request(actor, request_id)
+    _require_answerer(actor, subject_request.kind)
     subject_request.refusal_reasons = _text(
         reasons, "reasons", required=True, message=_("请写明不予办理的理由，答复函将告知申请人")
     )
@@ -309,39 +323,36 @@ def erasure_obstacles(minor: Minor) -> list[str]:
     return obstacles
 
 
-def minor_erase(*, minor: Minor, subject_request: DataSubjectRequest) -> list[str]:
-    """Anonymise a child's record in place and close it; returns the names of what was cleared.
+def merged_records(minor: Minor) -> list[Minor]:
+    """The records merged into `minor` (`guanai.minors.services.duplicate_merge` keeps one record of a
+    pair and closes the other, which still holds the child's data), and those merged into them, locked.
+    A MERGED flag's closed side is the one merged away; an active partner is the record this one was
+    merged into, not a copy of it, and is left alone."""
+    found: dict[int, Minor] = {}
+    frontier = [minor.pk]
+    while frontier:
+        flags = DuplicateFlag.objects.filter(state=DuplicateFlag.State.MERGED).filter(
+            Q(first_id__in=frontier) | Q(second_id__in=frontier)
+        )
+        partners = {pk for pair in flags.values_list("first_id", "second_id") for pk in pair}
+        partners -= {minor.pk, *found}
+        records = (
+            Minor.objects.select_for_update()
+            .filter(pk__in=partners)
+            .exclude(status=MinorStatus.ACTIVE)
+            .order_by("pk")
+        )
+        frontier = []
+        for record in records:
+            found[record.pk] = record
+            frontier.append(record.pk)
+    return [found[pk] for pk in sorted(found)]
 
-    Refused (ErasureBlocked, with the reasons) while the law or the work still needs the data
-    (个人信息保护法 art.47: deletion when the purpose is achieved or consent withdrawn, unless a law
-    requires keeping them):
-    - an open pairing (proposed or active): a volunteer is caring for the child; it is closed first, with
-      its reason, which is itself a decision someone takes;
-    - an open mandatory report (未成年人保护法 art.11): the authorities may still need who and where;
-    - any mentoring case, open or closed: its file is sealed and kept by law, not deleted.
 
-    What identifies the child or the guardians is cleared: the name (and its pinyin), the ID number and
-    its blind index, the address, ethnicity, household region, school, grade, the notes (情况说明, risk
-    reason); the guardians are deleted with their phones and blind indexes; consents keep their date,
-    notice version and scope (the record that processing was lawful) without the name of who gave them;
-    the notes and photos of visits, the explanations and notes of pairings, the outcome notes of closed
-    mandatory reports and the reasons of transfer requests are cleared; matching previews, conflict
-    declarations and open duplicate flags naming the child are deleted. The child's data-subject
-    requests keep who asked, how they were verified, the kind, the dates and any written refusal (the
-    record that the request was answered, 个人信息保护法 art.50), but lose what was asked and the notes of
-    how they were handled, which may repeat the child's data.
-
-    What statistics need, without identifying the child, stays: the village, the birth year (the date
-    becomes 1 January), gender, household type, categories, needs, risk level, the pairings' and visits'
-    dates and outcomes, and the closed status with its reason."""
-    from guanai.core import photos
+def _anonymise(minor: Minor, subject_request: DataSubjectRequest, now: datetime.datetime) -> list[str]:
+    """Clear one record and the rows naming it (see `minor_erase`); returns its visits' photo names."""
     from guanai.pairings.models import ConflictDeclaration, MandatoryReport, Pairing, ProposedPair, Visit
-    from guanai.pairings.visits import PHOTO_SUBDIRECTORY
 
-    obstacles = erasure_obstacles(minor)
-    if obstacles:
-        raise ErasureBlocked(" ".join(obstacles))
-    now = timezone.now()
     minor.name, minor.name_pinyin, minor.name_initials = ERASED_NAME, "", ""
     minor.id_number = None
     minor.birth_date = minor.birth_date.replace(month=1, day=1)
@@ -368,12 +379,59 @@ def minor_erase(*, minor: Minor, subject_request: DataSubjectRequest) -> list[st
     TransferRequest.objects.filter(minor=minor, state=TransferRequest.State.OPEN).update(
         state=TransferRequest.State.DECLINED, decided_at=now
     )
-    DataSubjectRequest.objects.filter(minor=minor).update(description=ERASED_TEXT, outcome_note="")
+    DataSubjectRequest.objects.filter(minor=minor).update(
+        description=ERASED_TEXT, outcome_note="", requester_contact=""
+    )
     ProposedPair.objects.filter(minor=minor).delete()
     ConflictDeclaration.objects.filter(minor=minor).delete()
-    (DuplicateFlag.objects.filter(first=minor) | DuplicateFlag.objects.filter(second=minor)).filter(
+    DuplicateFlag.objects.filter(Q(first=minor) | Q(second=minor)).filter(
         state=DuplicateFlag.State.OPEN
     ).delete()
+    return photo_names
+
+
+def minor_erase(
+    *, minor: Minor, subject_request: DataSubjectRequest, merged: list[Minor] | None = None
+) -> list[str]:
+    """Anonymise a child's record in place and close it; returns the names of what was cleared.
+
+    The records merged into it (`merged_records`; pass them locked, or they are looked up) hold the same
+    child's data: they are checked and anonymised the same way, and any of them blocks the erasure as the
+    record itself would.
+
+    Refused (ErasureBlocked, with the reasons) while the law or the work still needs the data
+    (个人信息保护法 art.47: deletion when the purpose is achieved or consent withdrawn, unless a law
+    requires keeping them):
+    - an open pairing (proposed or active): a volunteer is caring for the child; it is closed first, with
+      its reason, which is itself a decision someone takes;
+    - an open mandatory report (未成年人保护法 art.11): the authorities may still need who and where;
+    - any mentoring case, open or closed: its file is sealed and kept by law, not deleted.
+
+    What identifies the child or the guardians is cleared: the name (and its pinyin), the ID number and
+    its blind index, the address, ethnicity, household region, school, grade, the notes (情况说明, risk
+    reason); the guardians are deleted with their phones and blind indexes; consents keep their date,
+    notice version and scope (the record that processing was lawful) without the name of who gave them;
+    the notes and photos of visits, the explanations and notes of pairings, the outcome notes of closed
+    mandatory reports and the reasons of transfer requests are cleared; matching previews, conflict
+    declarations and open duplicate flags naming the child are deleted. The child's data-subject
+    requests keep who asked (the requester's name), how they were verified, the kind, the dates and any
+    written refusal with its reasons (the record that the request was answered, 个人信息保护法 art.50),
+    but lose the requester's contact, what was asked and the notes of how they were handled, which may
+    repeat the child's data.
+
+    What statistics need, without identifying the child, stays: the village, the birth year (the date
+    becomes 1 January), gender, household type, categories, needs, risk level, the pairings' and visits'
+    dates and outcomes, and the closed status with its reason."""
+    from guanai.core import photos
+    from guanai.pairings.visits import PHOTO_SUBDIRECTORY
+
+    records = [minor, *(merged_records(minor) if merged is None else merged)]
+    obstacles = [obstacle for record in records for obstacle in erasure_obstacles(record)]
+    if obstacles:
+        raise ErasureBlocked(" ".join(dict.fromkeys(obstacles)))
+    now = timezone.now()
+    photo_names = [name for record in records for name in _anonymise(record, subject_request, now)]
+    subject_request.description, subject_request.requester_contact = ERASED_TEXT, ""
 
     def delete_photos() -> None:
         for name in photo_names:
@@ -386,6 +444,7 @@ def minor_erase(*, minor: Minor, subject_request: DataSubjectRequest) -> list[st
         *("grade", "facts", "risk_reason", "status", "guardians", "consents.given_by", "visits.note"),
         *("visits.photo", "pairings.close_note", "mandatory_reports.outcome_note"),
         *("subject_requests.description", "subject_requests.outcome_note"),
+        "subject_requests.requester_contact",
     ]
 
 
@@ -398,7 +457,7 @@ def subject_request_erase(
     does not). A refused erasure (ErasureBlocked) is recorded ("minor.erasure_blocked", outside the
     rolled-back transaction) and the request stays open: the handler refuses it in writing with those
     reasons (`subject_request_refuse`), or erases once the obstacle is gone."""
-    _require(actor, Permission.MINOR_MANAGE, Permission.MINOR_UNMASK)
+    _require_answerer(actor, Kind.DELETION)
     try:
         with transaction.atomic():
             subject_request = _open_request(actor, request_id)
@@ -407,7 +466,8 @@ def subject_request_erase(
             if confirmation.strip() != str(subject_request.minor_id):
                 raise ValidationFailed(fields={"confirmation": [_("请输入儿童记录编号以确认删除")]})
             minor = Minor.objects.select_for_update().get(pk=subject_request.minor_id)
-            cleared = minor_erase(minor=minor, subject_request=subject_request)
+            merged = merged_records(minor)
+            cleared = minor_erase(minor=minor, subject_request=subject_request, merged=merged)
             subject_request.outcome_note = _text(note, "note", required=False, message="")
             _finish(subject_request, actor, status=Status.COMPLETED, fields=["outcome_note"])
             audit.record(
@@ -418,6 +478,15 @@ def subject_request_erase(
                 detail={"request_id": subject_request.pk},
                 request=request,
             )
+            for record in merged:
+                audit.record(
+                    actor=actor,
+                    action="minor.erased",
+                    target=record,
+                    changes=cleared,
+                    detail={"request_id": subject_request.pk, "merged_into": minor.pk},
+                    request=request,
+                )
             audit.record(
                 actor=actor,
                 action="subject_request.completed",
@@ -442,19 +511,6 @@ def subject_request_erase(
 # --- The clock's reminders --------------------------------------------------------------------------
 
 
-def _county_staff(region_code: str) -> list[Any]:
-    """The county's administrators holding the role today: they answer for the county's requests."""
-    from guanai.accounts.models import RoleAssignment, User
-
-    county = region_code[:6].ljust(12, "0")
-    holders = (
-        RoleAssignment.objects.valid_on(timezone.localdate())
-        .filter(role=Role.COUNTY_ADMIN, region_id=county)
-        .values("user_id")
-    )
-    return list(User.objects.filter(pk__in=holders, is_active=True).order_by("pk"))
-
-
 def subject_request_reminders_send(*, today: datetime.date | None = None) -> dict[str, int]:
     """Daily (`tasks.deadline_reminders`): remind the county's administrators of each open request whose
     last day is within DUE_SOON_DAYS, and again once it is overdue. A notification's topic is unique per
@@ -463,11 +519,13 @@ def subject_request_reminders_send(*, today: datetime.date | None = None) -> dic
     SMS through a gateway)."""
     from django.urls import reverse
 
+    from guanai.cafes.services import county_admins
     from guanai.notifications.models import Notification
     from guanai.notifications.services import notify
 
     today = today or timezone.localdate()
     counts = {"due_soon": 0, "overdue": 0, "notified": 0}
+    staff_by_county: dict[str, list[Any]] = {}
     due = (
         DataSubjectRequest.objects.open()
         .filter(due_on__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
@@ -475,7 +533,7 @@ def subject_request_reminders_send(*, today: datetime.date | None = None) -> dic
         .order_by("due_on", "pk")
     )
     for subject_request in due:
-        overdue = subject_request.due_on < today
+        overdue = subject_request.is_overdue_on(today)
         stage = "overdue" if overdue else "due_soon"
         counts[stage] += 1
         facts = {
@@ -497,9 +555,13 @@ def subject_request_reminders_send(*, today: datetime.date | None = None) -> dic
                     "%(place)s的一件个人信息%(kind)s请求（编号 %(number)d）应于%(due)s前答复，请及时办理。"
                 )
             body %= facts
+        # The county's administrators holding the role today answer for its requests; asked once a county.
+        county = subject_request.minor.region_id[:6].ljust(12, "0")
+        if county not in staff_by_county:
+            staff_by_county[county] = list(county_admins(county, on=today))
         counts["notified"] += len(
             notify(
-                users=_county_staff(subject_request.minor.region_id),
+                users=staff_by_county[county],
                 kind=Notification.Kind.REMINDER,
                 title=title,
                 body=body,

@@ -11,12 +11,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanai import audit
-from guanai.accounts.models import User
-from guanai.core.access import Permission, permission_required, request_actor
+from guanai.core.access import Permission, may_answer_subject_request, permission_required, request_actor
 from guanai.core.errors import ConflictError, ValidationFailed
 from guanai.core.masking import mask, mask_field, unmask_field
 from guanai.minors import display
@@ -32,7 +32,6 @@ from guanai.rights.forms import (
 from guanai.rights.models import DataSubjectRequest
 from guanai.rights.selectors import subject_request_get, subject_request_list, subject_requests_due
 from guanai.rights.services import (
-    ERASED_NAME,
     erasure_obstacles,
     subject_request_complete,
     subject_request_copy,
@@ -45,14 +44,16 @@ from guanai.rights.vocabulary import COPY_KINDS, Kind, Status
 PAGE_SIZE = 50
 
 
-def _user_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    return str(getattr(user, "display_name", "") or user.get_username())
-
-
 def _requester_name(subject_request: DataSubjectRequest, may_unmask: bool) -> str:
     return subject_request.requester_name if may_unmask else mask("name", subject_request.requester_name)
+
+
+def _shown_text(subject_request: DataSubjectRequest, field_name: str, may_unmask: bool) -> str:
+    """A text of the request (what was asked, how it was handled, why it was refused) as the actor may
+    see it: in the clear with MINOR_UNMASK, otherwise masked as the field declares."""
+    if may_unmask:
+        return str(getattr(subject_request, field_name))
+    return mask_field(subject_request, field_name)
 
 
 @require_GET
@@ -68,7 +69,12 @@ def subject_request_list_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": [
-            (row, _requester_name(row, may_unmask), display.shown_name(row.minor, actor), row.due_on < today)
+            (
+                row,
+                _requester_name(row, may_unmask),
+                display.shown_name(row.minor, actor),
+                row.is_overdue_on(today),
+            )
             for row in page.object_list
         ],
         "clock": subject_requests_due(actor=actor, today=today),
@@ -95,7 +101,7 @@ def subject_request_create_page(request: HttpRequest, minor_id: int) -> HttpResp
         else:
             messages.success(
                 request,
-                _("已登记，答复期限为%(due)s。") % {"due": f"{subject_request.due_on:%Y年%m月%d日}"},
+                _("已登记，答复期限为%(due)s。") % {"due": date_format(subject_request.due_on, "Y年n月j日")},
             )
             return HttpResponseRedirect(reverse("rights:detail", args=[subject_request.pk]))
     context = {"form": form, "minor": minor, "name": display.shown_name(minor, actor)}
@@ -114,11 +120,13 @@ def subject_request_detail_page(request: HttpRequest, subject_request_id: int) -
         "subject_request": subject_request,
         "requester_name": _requester_name(subject_request, may_unmask),
         "requester_contact": mask_field(subject_request, "requester_contact"),
+        "description": _shown_text(subject_request, "description", may_unmask),
+        "outcome_note": _shown_text(subject_request, "outcome_note", may_unmask),
+        "refusal_reasons": _shown_text(subject_request, "refusal_reasons", may_unmask),
         "child_name": display.shown_name(subject_request.minor, actor),
-        "received_by": _user_name(subject_request.received_by),
-        "handled_by": _user_name(subject_request.handled_by),
-        "today": timezone.localdate(),
+        "is_overdue": subject_request.is_overdue_on(timezone.localdate()),
         "may_unmask": may_unmask,
+        "may_answer": may_answer_subject_request(actor, subject_request.kind),
         "is_copy_kind": subject_request.kind in COPY_KINDS,
         "is_correction": subject_request.kind == Kind.CORRECTION,
         "is_deletion": is_deletion,
@@ -242,6 +250,8 @@ def subject_request_letter_page(request: HttpRequest, subject_request_id: int) -
     if subject_request.is_open:
         messages.error(request, _("请求办结或决定不予办理后，才能打印答复函。"))
         return _back(subject_request_id)
+    # The letter shows the requester's name and the reasons in the clear: each view is recorded.
+    audit.record(actor=actor, action="subject_request.letter", target=subject_request, request=request)
     county = Region.objects.filter(code=subject_request.minor.region_id[:6].ljust(12, "0")).first()
     context = {
         "subject_request": subject_request,
@@ -251,6 +261,5 @@ def subject_request_letter_page(request: HttpRequest, subject_request_id: int) -
         "is_copy_kind": subject_request.kind in COPY_KINDS,
         "is_correction": subject_request.kind == Kind.CORRECTION,
         "is_deletion": subject_request.kind == Kind.DELETION,
-        "erased": subject_request.minor.name == ERASED_NAME,
     }
     return render(request, "rights/letter.html", context)

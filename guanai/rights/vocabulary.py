@@ -30,6 +30,9 @@ class Kind(models.TextChoices):
     DELETION = "deletion", _("删除")
 
 
+# The reminders, and the list's "due soon", start this many days before a request's last day.
+DUE_SOON_DAYS = 3
+
 # The kinds answered by handing over a copy of what the system holds about the child.
 COPY_KINDS = frozenset({Kind.ACCESS, Kind.COPY})
 

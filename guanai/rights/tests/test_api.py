@@ -109,3 +109,54 @@ def test_refusing_through_the_api(family: Family, clients: dict[str, Client]) ->
         "refused",
         "申请人无法证明监护关系",
     )
+
+
+def test_a_village_liaison_gets_the_requests_texts_masked(family: Family, clients: dict[str, Client]) -> None:
+    from guanai.core.access import Role
+    from guanai.core.testing import create_persona, verified_client
+
+    liaison = verified_client(
+        create_persona("p-liaison", Role.VILLAGE_LIAISON, family.zhang.region_id, display_name="联络员")
+    )
+    refused = DataSubjectRequestFactory.create(
+        minor=family.zhang,
+        description="孩子张三明的学校写错了",
+        status=Status.REFUSED,
+        refusal_reasons="张三明的学校信息无误",
+        outcome_note="已电话告知张建华",
+        handled_at=datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC),
+    )
+    texts = ("description", "outcome_note", "refusal_reasons")
+
+    masked = liaison.get(f"/api/v1/subject-requests/{refused.pk}").json()
+    listed = liaison.get("/api/v1/subject-requests").json()["items"][0]
+    clear = clients["county_a_admin"].get(f"/api/v1/subject-requests/{refused.pk}").json()
+
+    assert [masked[field] for field in texts] == ["****", "****", "****"]
+    assert [listed[field] for field in texts] == ["****", "****", "****"]
+    assert [clear[field] for field in texts] == [
+        "孩子张三明的学校写错了",
+        "已电话告知张建华",
+        "张三明的学校信息无误",
+    ]
+
+
+def test_erasing_through_the_api_answers_the_erased_request(
+    family: Family, clients: dict[str, Client]
+) -> None:
+    subject_request = DataSubjectRequestFactory.create(minor=family.zhang, kind="deletion")
+
+    response = _post(
+        clients["county_a_admin"],
+        f"/api/v1/subject-requests/{subject_request.pk}/erase",
+        {"confirmation": str(family.zhang.pk)},
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["description"], body["requester_contact"], body["region_code"]) == (
+        "completed",
+        "（已随儿童信息一并删除）",
+        "",
+        family.zhang.region_id,
+    )

@@ -18,6 +18,7 @@ from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedErr
 from guanai.core.photos import photo_file
 from guanai.minors.models import Consent, Guardian, Minor
 from guanai.minors.services import MinorInput, minor_update
+from guanai.minors.tests.factories import COUNTY_A_PREFIX, GuardianFactory, make_id_number
 from guanai.minors.vocabulary import Status as MinorStatus
 from guanai.notifications.models import Notification
 from guanai.pairings.models import Visit
@@ -315,6 +316,28 @@ def test_a_refusal_keeps_its_reasons_and_closes_the_request(family: Family) -> N
         subject_request_complete(actor=family.county_a, request_id=subject_request.pk)
 
 
+def test_a_village_liaison_may_refuse_a_correction_but_not_a_deletion(family: Family) -> None:
+    from guanai.accounts.selectors import actor_for_user
+    from guanai.core.access import Role
+    from guanai.core.testing import create_persona
+
+    liaison = actor_for_user(
+        create_persona("p-liaison", Role.VILLAGE_LIAISON, family.zhang.region_id, display_name="liaison")
+    )
+    deletion = _register(family, Kind.DELETION)
+    correction = _register(family, Kind.CORRECTION)
+
+    with pytest.raises(PermissionDeniedError):
+        subject_request_refuse(actor=liaison, request_id=deletion.pk, reasons="申请人未能证明监护关系")
+    refused = subject_request_refuse(actor=liaison, request_id=correction.pk, reasons="所述信息无误")
+
+    assert DataSubjectRequest.objects.get(pk=deletion.pk).status == Status.RECEIVED
+    assert refused.status == Status.REFUSED
+    assert not AuditEvent.objects.filter(
+        action="subject_request.refused", target_id=str(deletion.pk)
+    ).exists()
+
+
 def test_another_countys_staff_cannot_refuse(family: Family) -> None:
     subject_request = _register(family)
 
@@ -394,6 +417,86 @@ def test_erasure_leaves_no_personal_data_in_the_childs_rows(family: Family) -> N
     assert Visit.objects.filter(pairing=pairing).count() == 2
     kept_request = DataSubjectRequest.objects.get(pk=subject_request.pk)
     assert (kept_request.description, kept_request.requester_name) == ("（已随儿童信息一并删除）", REQUESTER)
+    assert (kept_request.requester_contact, kept_request.verification, kept_request.received_on) == (
+        "",
+        Verification.HOUSEHOLD_REGISTER,
+        TODAY,
+    )
+    assert (erased.description, erased.requester_contact) == ("（已随儿童信息一并删除）", "")
+    assert REQUESTER_PHONE not in repr(_raw_rows("rights_datasubjectrequest", "id", subject_request.pk))
+
+
+def _merged_away(family: Family, **fields: Any) -> Minor:
+    """A second record of 张三明, merged into `family.zhang` by `duplicate_merge`: closed, its data kept."""
+    from guanai.minors.models import DuplicateFlag
+    from guanai.minors.services import duplicate_merge
+    from guanai.minors.tests.factories import MinorFactory
+
+    values: dict[str, Any] = {
+        "name": "张三明",
+        "region_id": family.zhang.region_id,
+        "address": "浙江省杭州市淳安县千岛湖镇富城村旧址12号",
+        "school": "富城村小学",
+        "facts": {"mother_situation": "在义乌务工"},
+    }
+    other = MinorFactory.create(**{**values, **fields})
+    GuardianFactory.create(minor=other, name="李桂兰", relationship="母亲", phone="13957199999")
+    flag = DuplicateFlag.objects.create(
+        first=other, second=family.zhang, reason=DuplicateFlag.Reason.NAME_AND_BIRTH
+    )
+    duplicate_merge(actor=family.county_a, flag_id=flag.pk, keep_id=family.zhang.pk)
+    other.refresh_from_db()
+    assert other.status == MinorStatus.CLOSED
+    return other
+
+
+def test_erasure_also_anonymises_the_records_merged_into_the_childs(family: Family) -> None:
+    other = _merged_away(family, id_number=make_id_number(COUNTY_A_PREFIX, datetime.date(2011, 3, 8), 13))
+    pairing = PairingFactory.create(minor=other, state=PairingState.CLOSED, close_note="旧记录的结对")
+    visit = VisitFactory.create(pairing=pairing, note="张三明在旧记录里的走访")
+    subject_request = _register(family, Kind.DELETION)
+
+    subject_request_erase(
+        actor=family.county_a, request_id=subject_request.pk, confirmation=str(family.zhang.pk)
+    )
+
+    name, pinyin, id_number, id_index, address, school, facts, birth, status = _raw(
+        "minors_minor",
+        "name, name_pinyin, id_number, id_number_index, address, school, facts, birth_date, status",
+        other.pk,
+    )
+    assert (name, pinyin, id_number, id_index, address, school) == ("已删除", "", None, None, "", "")
+    assert facts in ({}, "{}")
+    assert str(birth).endswith("-01-01")
+    assert status == "closed"
+    rows = repr(
+        _raw_rows("minors_minor", "id", other.pk)
+        + _raw_rows("minors_guardian", "minor_id", other.pk)
+        + _raw_rows("pairings_pairing", "minor_id", other.pk)
+        + _raw_rows("pairings_visit", "pairing_id", pairing.pk)
+    )
+    for value in ("张三明", "旧址12号", "富城村小学", "在义乌务工", "李桂兰", "13957199999", "旧记录"):
+        assert value not in rows
+    assert _raw("pairings_visit", "note", visit.pk) == ("",)
+    erased = AuditEvent.objects.filter(action="minor.erased").order_by("pk")
+    assert [(event.target_id, event.detail) for event in erased] == [
+        (str(family.zhang.pk), {"request_id": subject_request.pk}),
+        (str(other.pk), {"request_id": subject_request.pk, "merged_into": family.zhang.pk}),
+    ]
+
+
+def test_an_open_pairing_of_a_merged_record_blocks_the_erasure(family: Family) -> None:
+    other = _merged_away(family)
+    PairingFactory.create(minor=other, state=PairingState.ACTIVE)
+    subject_request = _register(family, Kind.DELETION)
+
+    with pytest.raises(ErasureBlocked):
+        subject_request_erase(
+            actor=family.county_a, request_id=subject_request.pk, confirmation=str(family.zhang.pk)
+        )
+
+    assert Minor.objects.get(pk=other.pk).name == "张三明"
+    assert Minor.objects.get(pk=family.zhang.pk).name == "张三明"
 
 
 def test_erasure_deletes_the_visit_photos_once_committed(

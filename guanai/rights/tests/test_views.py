@@ -170,3 +170,78 @@ def test_showing_the_requesters_contact_is_audited(family: Family, clients: dict
     assert "13957100001" in response.content.decode()
     event = AuditEvent.objects.get(action="personal_data.unmask")
     assert (event.target_type, event.changed_fields) == ("rights.datasubjectrequest", ["requester_contact"])
+
+
+def _village_liaison_client(family: Family) -> Client:
+    from guanai.core.access import Role
+    from guanai.core.testing import create_persona, verified_client
+
+    return verified_client(
+        create_persona("p-liaison", Role.VILLAGE_LIAISON, family.zhang.region_id, display_name="联络员")
+    )
+
+
+def test_a_village_liaison_sees_the_requests_texts_masked(family: Family, clients: dict[str, Client]) -> None:
+    refused = DataSubjectRequestFactory.create(
+        minor=family.zhang,
+        kind=Kind.CORRECTION,
+        description="孩子张三明的学校写错了",
+        status=Status.REFUSED,
+        refusal_reasons="张三明的学校信息无误",
+        outcome_note="已电话告知张建华",
+        handled_at=datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC),
+    )
+
+    masked = _village_liaison_client(family).get(f"/rights/{refused.pk}/").content.decode()
+    clear = clients["county_a_admin"].get(f"/rights/{refused.pk}/").content.decode()
+
+    for secret in ("孩子张三明的学校写错了", "张三明的学校信息无误", "已电话告知张建华"):
+        assert secret not in masked
+        assert secret in clear
+    assert '<dd class="col-sm-9" id="subject-request-description">****</dd>' in masked
+    assert '<dd class="col-sm-9" id="refusal-reasons">****</dd>' in masked
+    assert '<dd class="col-sm-9" id="outcome-note">****</dd>' in masked
+
+
+def test_a_village_liaison_is_not_offered_to_refuse_a_deletion(family: Family) -> None:
+    deletion = DataSubjectRequestFactory.create(minor=family.zhang, kind=Kind.DELETION)
+    correction = DataSubjectRequestFactory.create(minor=family.zhang, kind=Kind.CORRECTION)
+    client = _village_liaison_client(family)
+
+    assert 'id="refuse-form"' not in client.get(f"/rights/{deletion.pk}/").content.decode()
+    assert 'id="refuse-form"' in client.get(f"/rights/{correction.pk}/").content.decode()
+    client.post(f"/rights/{deletion.pk}/refuse/", {"reasons": "无法核实", "confirmed": "on"})
+    deletion.refresh_from_db()
+    assert deletion.status == Status.RECEIVED
+
+
+def test_printing_the_letter_is_audited(family: Family, clients: dict[str, Client]) -> None:
+    subject_request = DataSubjectRequestFactory.create(minor=family.zhang)
+    client = clients["county_a_admin"]
+    client.post(
+        f"/rights/{subject_request.pk}/refuse/", {"reasons": "申请人未能证明监护关系", "confirmed": "on"}
+    )
+
+    response = client.get(f"/rights/{subject_request.pk}/letter/")
+
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="subject_request.letter")
+    assert (event.target_type, event.target_id, event.actor_user_id) == (
+        "rights.datasubjectrequest",
+        str(subject_request.pk),
+        family.county_a.user.pk if family.county_a.user else None,
+    )
+    assert "申请人未能证明监护关系" not in repr((event.changed_fields, event.detail))
+
+
+def test_the_deletion_letter_lists_what_is_kept(family: Family, clients: dict[str, Client]) -> None:
+    subject_request = DataSubjectRequestFactory.create(minor=family.zhang, kind=Kind.DELETION)
+    client = clients["county_a_admin"]
+    client.post(f"/rights/{subject_request.pk}/erase/", {"confirmation": str(family.zhang.pk)})
+
+    letter = client.get(f"/rights/{subject_request.pk}/letter/").content.decode()
+
+    assert (
+        "仅保留不能识别儿童身份的信息：所在村（社区）、出生年份、性别、户口性质、类别、需求、风险等级，"
+        "结对和走访的日期与结果，以及结案状态。"
+    ) in letter
