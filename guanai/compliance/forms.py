@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guanai.compliance.selectors import AssessmentFilters, IncidentFilters
 from guanai.compliance.vocabulary import (
     TEXT_MAX_LENGTH,
     AuthorityChannel,
@@ -33,7 +34,6 @@ from guanai.web.forms import (
 )
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-ALL = ""
 
 
 def datetime_field(label: Any, *, help_text: Any = "") -> forms.DateTimeField:
@@ -57,6 +57,9 @@ def _count(label: Any) -> forms.IntegerField:
 
 
 class _WithRegion(DescribedErrors, forms.Form):
+    """A record's form with the region it belongs to, first among its fields."""
+
+    field_order = ["region_code"]
     region_code = forms.ChoiceField(label=_("所属区划"), widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args: Any, regions: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -112,8 +115,24 @@ class AssessmentFilterForm(RegionFilterForm):
         _("保存期限"), [("kept", _("保存期内")), ("expired", _("保存期已满"))], blank=_("全部")
     )
 
+    def to_filters(self) -> AssessmentFilters:
+        """The selector's filters from the valid fields; a field with an error is left out."""
+        if not self.is_bound:
+            return AssessmentFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return AssessmentFilters(
+            processing_kind=data.get("processing_kind", ""),
+            conclusion=data.get("conclusion", ""),
+            region=data.get("region", ""),
+            q=data.get("q", ""),
+            expired={"kept": False, "expired": True}.get(data.get("kept", "")),
+        )
 
-class IncidentForm(_WithRegion):
+
+class IncidentFactsForm(DescribedErrors, forms.Form):
+    """What an incident's record says happened; its region is chosen when it is reported, never edited."""
+
     kind = select_field(_("事件类型"), IncidentKind.choices, required=True)
     discovered_at = datetime_field(_("发现时间"))
     description = text_area_field(
@@ -131,13 +150,14 @@ class IncidentForm(_WithRegion):
     possible_harm = text_area_field(_("可能造成的危害"), max_length=TEXT_MAX_LENGTH, rows=3)
 
 
-class IncidentEditForm(IncidentForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class IncidentForm(_WithRegion, IncidentFactsForm):
+    """A new incident: its facts and its region."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The region stays where the incident was reported.
-        del self.fields["region_code"]
+
+class IncidentEditForm(IncidentFactsForm):
+    """An edit of an incident's facts, based on the version shown."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class IncidentFilterForm(RegionFilterForm):
@@ -147,6 +167,19 @@ class IncidentFilterForm(RegionFilterForm):
     overdue = select_field(
         _("报告期限"), [("yes", _("逾期未报告")), ("no", _("已报告或未逾期"))], blank=_("全部")
     )
+
+    def to_filters(self) -> IncidentFilters:
+        """The selector's filters from the valid fields; a field with an error is left out."""
+        if not self.is_bound:
+            return IncidentFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return IncidentFilters(
+            status=data.get("status", ""),
+            kind=data.get("kind", ""),
+            region=data.get("region", ""),
+            overdue={"yes": True, "no": False}.get(data.get("overdue", "")),
+        )
 
 
 class AuthorityNoticeForm(DescribedErrors, forms.Form):

@@ -16,6 +16,7 @@ import datetime
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from guanai.compliance.vocabulary import (
@@ -97,21 +98,25 @@ class ImpactAssessment(RegionScoped, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title}（{self.assessed_on:%Y-%m-%d}）"
+        return str(
+            _("%(title)s（%(date)s）")
+            % {"title": self.title, "date": date_format(self.assessed_on, "Y年n月j日")}
+        )
 
     def is_kept_on(self, day: datetime.date) -> bool:
         """Whether the assessment must still be kept on `day`."""
         return day < self.keep_until
 
 
-def incident_overdue_q(now: datetime.datetime) -> Q:
-    """Incidents not reported to the authority whose reporting time has passed (at exactly the time, not
-    yet: the clock allows its N hours)."""
-    return Q(authority_notified_at__isnull=True, report_due_at__lt=now)
-
-
 class PrivacyIncidentQuerySet(RegionScopedQuerySet["PrivacyIncident"]):
-    pass
+    def overdue(self, now: datetime.datetime) -> PrivacyIncidentQuerySet:
+        """Incidents not reported to the authority whose reporting time has passed (at exactly the time,
+        not yet: the clock allows its N hours)."""
+        return self.filter(authority_notified_at__isnull=True, report_due_at__lt=now)
+
+    def not_overdue(self, now: datetime.datetime) -> PrivacyIncidentQuerySet:
+        """Incidents reported to the authority, or whose reporting time has not passed."""
+        return self.filter(Q(authority_notified_at__isnull=False) | Q(report_due_at__gte=now))
 
 
 class PrivacyIncident(RegionScoped, models.Model):
@@ -157,6 +162,10 @@ class PrivacyIncident(RegionScoped, models.Model):
     individuals_decided_by = models.ForeignKey(
         "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who recorded the notice; after a decision not to notify, `individuals_decided_*` keep that decision.
+    individuals_notified_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # The authority may require the notice the processor decided against (art. 57 para 2).
     notice_required_at = models.DateTimeField(_("主管部门要求通知时间"), null=True, blank=True)
     notice_required_by = models.ForeignKey(
@@ -193,7 +202,8 @@ class PrivacyIncident(RegionScoped, models.Model):
                 name="compliance_incident_minors_among_affected",
             ),
             models.CheckConstraint(
-                condition=Q(data_categories__gte=0) & Q(data_categories__lte=ALL_DATA_CATEGORIES),
+                # Never negative: a PositiveIntegerField.
+                condition=Q(data_categories__lte=ALL_DATA_CATEGORIES),
                 name="compliance_incident_categories_known",
             ),
             models.CheckConstraint(

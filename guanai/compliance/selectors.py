@@ -12,9 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanai.compliance.models import ImpactAssessment, PrivacyIncident, incident_overdue_q
+from guanai.compliance.models import ImpactAssessment, PrivacyIncident, PrivacyIncidentQuerySet
 from guanai.core import region_codes
-from guanai.core.access import Actor, Permission
+from guanai.core.access import Actor, Permission, can_see_region
 from guanai.core.errors import NotFoundError, ValidationFailed
 from guanai.core.region_codes import RegionLevel
 from guanai.regions.models import Region
@@ -30,7 +30,7 @@ def _assessments(actor: Actor) -> QuerySet[ImpactAssessment]:
     return ImpactAssessment.objects.visible_to(actor)
 
 
-def _incidents(actor: Actor) -> QuerySet[PrivacyIncident]:
+def _incidents(actor: Actor) -> PrivacyIncidentQuerySet:
     if not actor.has(Permission.PRIVACY_VIEW):
         return PrivacyIncident.objects.none()
     return PrivacyIncident.objects.visible_to(actor)
@@ -38,9 +38,11 @@ def _incidents(actor: Actor) -> QuerySet[PrivacyIncident]:
 
 def _within_region(rows: _RowsT, actor: Actor, code: str) -> _RowsT:
     """The rows of the region `code` and below; a region outside the actor's is as if it did not exist."""
-    if not region_codes.is_valid_code(code):
-        raise ValidationFailed(fields={"region": [_("区划代码应为12位数字")]})
-    if actor.region_code is None or not region_codes.is_within(code, actor.region_code):
+    try:
+        code = region_codes.normalise_code(code)
+    except ValueError as error:
+        raise ValidationFailed(fields={"region": [_("区划代码应为 2、4、6、9 或 12 位数字")]}) from error
+    if not can_see_region(actor, code):
         raise NotFoundError()
     return rows.filter(region_codes.within_q("region_id", code))
 
@@ -58,7 +60,7 @@ def assessment_list(
     *, actor: Actor, filters: AssessmentFilters | None = None, today: datetime.date | None = None
 ) -> QuerySet[ImpactAssessment]:
     filters = filters or AssessmentFilters()
-    rows = _assessments(actor).select_related("region", "recorded_by", "superseded_by")
+    rows = _assessments(actor).select_related("region", "superseded_by")
     if filters.region:
         rows = _within_region(rows, actor, filters.region)
     if filters.processing_kind:
@@ -97,7 +99,7 @@ def incident_list(
     *, actor: Actor, filters: IncidentFilters | None = None, now: datetime.datetime | None = None
 ) -> QuerySet[PrivacyIncident]:
     filters = filters or IncidentFilters()
-    rows = _incidents(actor).select_related("region", "reported_by")
+    rows = _incidents(actor).select_related("region")
     if filters.region:
         rows = _within_region(rows, actor, filters.region)
     if filters.status:
@@ -105,8 +107,8 @@ def incident_list(
     if filters.kind:
         rows = rows.filter(kind=filters.kind)
     if filters.overdue is not None:
-        overdue = incident_overdue_q(now or timezone.now())
-        rows = rows.filter(overdue) if filters.overdue else rows.exclude(overdue)
+        moment = now or timezone.now()
+        rows = rows.overdue(moment) if filters.overdue else rows.not_overdue(moment)
     return rows
 
 
@@ -118,6 +120,7 @@ def incident_get(*, actor: Actor, incident_id: int) -> PrivacyIncident:
             "reported_by",
             "authority_notified_by",
             "individuals_decided_by",
+            "individuals_notified_by",
             "notice_required_by",
             "contained_by",
             "closed_by",
@@ -132,7 +135,7 @@ def incident_get(*, actor: Actor, incident_id: int) -> PrivacyIncident:
 
 def incidents_overdue_count(*, actor: Actor, now: datetime.datetime | None = None) -> int:
     """Incidents in the actor's region not reported to the authority past their reporting time."""
-    return _incidents(actor).filter(incident_overdue_q(now or timezone.now())).count()
+    return _incidents(actor).overdue(now or timezone.now()).count()
 
 
 def record_region_choices(*, actor: Actor) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from guanai import audit
 from guanai.compliance.models import ImpactAssessment, PrivacyIncident
-from guanai.compliance.selectors import record_region_choices
+from guanai.compliance.selectors import RECORD_LEVELS
 from guanai.compliance.vocabulary import (
     ALL_DATA_CATEGORIES,
     ASSESSMENT_KEEP_YEARS,
@@ -43,6 +43,7 @@ from guanai.compliance.vocabulary import (
 )
 from guanai.core.access import Actor, Permission
 from guanai.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from guanai.regions.models import Region
 
 Errors = dict[str, list[str]]
 
@@ -83,7 +84,14 @@ def _choice(errors: Errors, name: str, value: str, values: list[str]) -> None:
 
 
 def _region(errors: Errors, actor: Actor, region_code: str) -> None:
-    if region_code not in {code for code, _name in record_region_choices(actor=actor)}:
+    """The record's region is one of `record_region_choices`: the actor's region or a city or county in it."""
+    is_record_region = (
+        actor.region_code is not None
+        and Region.objects.within(actor.region_code)
+        .filter(code=region_code, level__in=RECORD_LEVELS)
+        .exists()
+    )
+    if not is_record_region:
         _add(errors, "region_code", _("请选择您辖区内的省、市或县级区划"))
 
 
@@ -290,7 +298,6 @@ def _incident_values(data: IncidentInput, now: datetime.datetime, errors: Errors
     return {
         "kind": data.kind,
         "discovered_at": data.discovered_at,
-        "report_due_at": report_due_at(data.discovered_at),
         "description": _required_text(errors, "description", data.description),
         "data_categories": categories,
         "affected_count": data.affected_count,
@@ -328,7 +335,11 @@ def incident_report(
     _fail_if(errors)
     assert actor.user is not None
     incident = PrivacyIncident.objects.create(
-        region_id=data.region_code, reported_at=now, reported_by=actor.user, **values
+        region_id=data.region_code,
+        report_due_at=report_due_at(data.discovered_at),
+        reported_at=now,
+        reported_by=actor.user,
+        **values,
     )
     audit.record(
         actor=actor,
@@ -341,12 +352,13 @@ def incident_report(
     return incident
 
 
-def _locked_incident(actor: Actor, incident_id: int, *, open_only: bool = True) -> PrivacyIncident:
+def _locked_incident(actor: Actor, incident_id: int) -> PrivacyIncident:
+    """The incident, locked for a write; a closed one is not written any more."""
     _require_manager(actor)
     incident = PrivacyIncident.objects.visible_to(actor).select_for_update().filter(pk=incident_id).first()
     if incident is None:
         raise NotFoundError()
-    if open_only and incident.is_closed:
+    if incident.is_closed:
         raise ConflictError(_("该事件已结案，不能再修改"))
     return incident
 
@@ -367,7 +379,10 @@ def incident_update(
     now: datetime.datetime | None = None,
 ) -> PrivacyIncident:
     """Correct or complete the facts of an incident not yet closed; `version` is the one the edit was
-    based on, and a change made meanwhile by someone else is a conflict (nothing is overwritten)."""
+    based on, and a change made meanwhile by someone else is a conflict (nothing is overwritten).
+
+    The reporting time stays as it was set when the incident was reported (a later change of
+    GUANAI_INCIDENT_REPORT_HOURS does not move it); only a corrected discovery time moves it."""
     incident = _locked_incident(actor, incident_id)
     if incident.version != version:
         raise ConflictError()
@@ -379,6 +394,9 @@ def incident_update(
     changed = [name for name in INCIDENT_FACTS if getattr(incident, name) != values[name]]
     if not changed:
         return incident
+    if "discovered_at" in changed:
+        values["report_due_at"] = report_due_at(data.discovered_at)
+        changed.append("report_due_at")
     for name, value in values.items():
         setattr(incident, name, value)
     _save_step(incident, [*values])
@@ -465,30 +483,33 @@ def incident_notify_individuals(
     request: HttpRequest | None = None,
     now: datetime.datetime | None = None,
 ) -> PrivacyIncident:
-    """Record the notice to the people affected or their guardians: when and how. Also after a decision
-    not to notify (the authority may require it, or the decision is revisited); the reason stays."""
+    """Record the notice to the people affected or their guardians: when, how and who recorded it. Also
+    after a decision not to notify (the authority may require it, or the decision is revisited): that
+    decision's reason, who made it and when stay."""
     incident = _locked_incident(actor, incident_id)
     if incident.individuals_decision == IndividualsDecision.NOTIFIED:
         raise ConflictError(_("已记录通知个人或其监护人"))
+    now = now or timezone.now()
     errors: Errors = {}
-    _moment(errors, "notified_at", notified_at, incident, now or timezone.now())
+    _moment(errors, "notified_at", notified_at, incident, now)
     _choice(errors, "channel", channel, IndividualsChannel.values)
     _fail_if(errors)
+    names = [
+        "individuals_decision",
+        "individuals_notified_at",
+        "individuals_channel",
+        "individuals_notified_by",
+    ]
+    if incident.individuals_decision == IndividualsDecision.PENDING:
+        # Notifying is itself the decision; a decision not to notify made before keeps its who and when.
+        incident.individuals_decided_at = now
+        incident.individuals_decided_by = actor.user
+        names += ["individuals_decided_at", "individuals_decided_by"]
     incident.individuals_decision = IndividualsDecision.NOTIFIED
     incident.individuals_notified_at = notified_at
     incident.individuals_channel = channel
-    incident.individuals_decided_at = now or timezone.now()
-    incident.individuals_decided_by = actor.user
-    _save_step(
-        incident,
-        [
-            "individuals_decision",
-            "individuals_notified_at",
-            "individuals_channel",
-            "individuals_decided_at",
-            "individuals_decided_by",
-        ],
-    )
+    incident.individuals_notified_by = actor.user
+    _save_step(incident, names)
     audit.record(
         actor=actor,
         action="incident.individuals_notified",
@@ -623,7 +644,9 @@ def incident_close(
     ):
         missing.append(_("主管部门已要求通知个人，尚未记录通知"))
     if missing:
-        raise ValidationFailed(_("不能结案：") + "；".join(missing), fields={"status": missing})
+        raise ValidationFailed(
+            _("不能结案：%(reasons)s") % {"reasons": "；".join(missing)}, fields={"status": missing}
+        )
     incident.status = IncidentStatus.CLOSED
     incident.closed_at = now or timezone.now()
     incident.closed_by = actor.user

@@ -32,8 +32,6 @@ from guanai.compliance.forms import (
 )
 from guanai.compliance.models import PrivacyIncident
 from guanai.compliance.selectors import (
-    AssessmentFilters,
-    IncidentFilters,
     assessment_get,
     assessment_list,
     incident_get,
@@ -66,10 +64,6 @@ PAGE_SIZE = 50
 CORRECTABLE = (ValidationFailed, ConflictError)
 
 
-def _filter_values(form: forms.Form) -> dict[str, Any]:
-    return form.cleaned_data if form.is_valid() else {}
-
-
 # --- Impact assessments -------------------------------------------------------------------------------
 
 
@@ -78,16 +72,7 @@ def _filter_values(form: forms.Form) -> dict[str, Any]:
 def assessment_list_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = AssessmentFilterForm(request.GET or None, regions=region_filter_choices(actor))
-    values = _filter_values(form)
-    kept = values.get("kept", "")
-    filters = AssessmentFilters(
-        processing_kind=values.get("processing_kind", ""),
-        conclusion=values.get("conclusion", ""),
-        region=values.get("region", ""),
-        q=values.get("q", ""),
-        expired={"kept": False, "expired": True}.get(kept),
-    )
-    rows, error = filtered_list(assessment_list, actor=actor, filters=filters)
+    rows, error = filtered_list(assessment_list, actor=actor, filters=form.to_filters())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -171,15 +156,8 @@ def assessment_delete_page(request: HttpRequest, assessment_id: int) -> HttpResp
 def incident_list_page(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
     form = IncidentFilterForm(request.GET or None, regions=region_filter_choices(actor))
-    values = _filter_values(form)
     now = timezone.now()
-    filters = IncidentFilters(
-        status=values.get("status", ""),
-        kind=values.get("kind", ""),
-        region=values.get("region", ""),
-        overdue={"yes": True, "no": False}.get(values.get("overdue", "")),
-    )
-    rows, error = filtered_list(incident_list, actor=actor, filters=filters)
+    rows, error = filtered_list(incident_list, actor=actor, filters=form.to_filters())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -226,7 +204,7 @@ def incident_edit_page(request: HttpRequest, incident_id: int) -> HttpResponse:
         discovered_at=timezone.localtime(incident.discovered_at),
         version=incident.version,
     )
-    form = IncidentEditForm(request.POST or None, initial=initial, regions=[])
+    form = IncidentEditForm(request.POST or None, initial=initial)
     return form_submit(
         request,
         form,
@@ -243,7 +221,7 @@ def incident_edit_page(request: HttpRequest, incident_id: int) -> HttpResponse:
     ) or render(request, "compliance/incident_form.html", {"form": form, "incident": incident})
 
 
-def _step_forms(request: HttpRequest, bound: dict[str, forms.Form]) -> dict[str, forms.Form]:
+def _step_forms(bound: dict[str, forms.Form]) -> dict[str, forms.Form]:
     """The forms of the incident's steps, empty, but for the one just posted with its errors."""
     now = timezone.localtime().replace(second=0, microsecond=0)
     forms_by_name: dict[str, forms.Form] = {
@@ -266,7 +244,7 @@ def _render_incident(
         "is_overdue": incident.is_overdue(now),
         "may_manage": may_manage,
         "decision": IndividualsDecision,
-        **(_step_forms(request, bound or {}) if may_manage else {}),
+        **(_step_forms(bound or {}) if may_manage else {}),
     }
     return render(request, "compliance/incident_detail.html", context)
 

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from guanai.accounts.selectors import actor_for_user
+from guanai.compliance.models import PrivacyIncident
 from guanai.compliance.selectors import (
     AssessmentFilters,
     IncidentFilters,
@@ -23,7 +24,7 @@ from guanai.compliance.services import incident_contain
 from guanai.compliance.tests.factories import make_assessment, make_incident
 from guanai.compliance.vocabulary import Conclusion, IncidentKind, IncidentStatus, ProcessingKind
 from guanai.core.access import Actor
-from guanai.core.errors import NotFoundError
+from guanai.core.errors import NotFoundError, ValidationFailed
 from guanai.core.testing import COUNTY_A, COUNTY_B
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,23 @@ def test_the_record_regions_are_the_province_its_cities_and_counties(admin: Acto
         "330200000000",
         "330212000000",
     ]
+
+
+def test_the_region_filter_takes_short_codes_and_refuses_malformed_ones(admin: Actor) -> None:
+    leak = make_incident(admin, region_code=COUNTY_A)
+    make_incident(admin, region_code=COUNTY_B)
+    assert list(incident_list(actor=admin, filters=IncidentFilters(region="330127"))) == [leak]
+    for malformed in ("3301270", "淳安县"):
+        with pytest.raises(ValidationFailed) as failure:
+            incident_list(actor=admin, filters=IncidentFilters(region=malformed))
+        assert failure.value.fields == {"region": ["区划代码应为 2、4、6、9 或 12 位数字"]}
+    with pytest.raises(NotFoundError):
+        assessment_list(actor=admin, filters=AssessmentFilters(region="11"))
+
+
+def test_overdue_incidents_are_those_not_reported_past_their_reporting_time(admin: Actor) -> None:
+    late = make_incident(admin, discovered_at=timezone.now() - datetime.timedelta(hours=25))
+    recent = make_incident(admin, discovered_at=timezone.now() - datetime.timedelta(hours=1))
+    now = timezone.now()
+    assert list(PrivacyIncident.objects.overdue(now)) == [late]
+    assert list(PrivacyIncident.objects.not_overdue(now)) == [recent]

@@ -515,6 +515,107 @@ def test_editing_the_discovery_moves_the_clock(admin: Actor) -> None:
     assert incident.report_due_at == earlier + datetime.timedelta(hours=24)
 
 
+def test_an_edit_keeps_the_reporting_time_set_when_reported_and_only_a_new_discovery_moves_it(
+    admin: Actor, settings: Any
+) -> None:
+    incident = make_incident(admin)
+    discovered = incident.discovered_at
+    set_when_reported = discovered + datetime.timedelta(hours=24)
+    assert incident.report_due_at == set_when_reported
+    settings.GUANAI_INCIDENT_REPORT_HOURS = 72
+    incident = incident_update(
+        actor=admin,
+        incident_id=incident.pk,
+        version=incident.version,
+        data=incident_input(discovered_at=discovered, causes="工作人员选错了微信群"),
+    )
+    incident.refresh_from_db()
+    assert incident.causes == "工作人员选错了微信群"
+    assert incident.report_due_at == set_when_reported
+    assert _events("incident.update")[-1].changed_fields == ["causes"]
+    earlier = discovered - datetime.timedelta(hours=5)
+    incident = incident_update(
+        actor=admin,
+        incident_id=incident.pk,
+        version=incident.version,
+        data=incident_input(discovered_at=earlier, causes="工作人员选错了微信群"),
+    )
+    incident.refresh_from_db()
+    assert incident.report_due_at == earlier + datetime.timedelta(hours=72)
+    assert _events("incident.update")[-1].changed_fields == ["discovered_at", "report_due_at"]
+
+
+def test_notifying_after_a_decision_not_to_notify_keeps_who_decided_and_when(
+    admin: Actor, second_security_admin: Any
+) -> None:
+    from guanai.accounts.selectors import actor_for_user
+
+    colleague = actor_for_user(second_security_admin)
+    incident = make_incident(admin, remedial_measures="已撤回消息并确认删除")
+    decided_at = timezone.now() - datetime.timedelta(minutes=30)
+    incident_decide_not_to_notify(
+        actor=admin,
+        incident_id=incident.pk,
+        reason="消息在两分钟内撤回，群成员均已确认删除，未外传。",
+        now=decided_at,
+    )
+    notified_at = timezone.now() - datetime.timedelta(minutes=5)
+    incident_notify_individuals(
+        actor=colleague, incident_id=incident.pk, notified_at=notified_at, channel=IndividualsChannel.PHONE
+    )
+    incident.refresh_from_db()
+    assert incident.individuals_decision == IndividualsDecision.NOTIFIED
+    assert (incident.individuals_decided_at, incident.individuals_decided_by) == (decided_at, admin.user)
+    assert (incident.individuals_notified_at, incident.individuals_notified_by) == (
+        notified_at,
+        colleague.user,
+    )
+    assert incident.individuals_not_notified_reason.startswith("消息在两分钟内撤回")
+
+
+def test_notifying_without_an_earlier_decision_is_the_decision(admin: Actor) -> None:
+    incident = make_incident(admin)
+    now = timezone.now()
+    notified_at = now - datetime.timedelta(minutes=10)
+    incident = incident_notify_individuals(
+        actor=admin,
+        incident_id=incident.pk,
+        notified_at=notified_at,
+        channel=IndividualsChannel.LETTER,
+        now=now,
+    )
+    incident.refresh_from_db()
+    assert (incident.individuals_decided_at, incident.individuals_decided_by) == (now, admin.user)
+    assert (incident.individuals_notified_at, incident.individuals_notified_by) == (notified_at, admin.user)
+
+
+def test_closing_too_early_says_every_reason_in_one_message(admin: Actor) -> None:
+    incident = make_incident(admin, remedial_measures="已撤回消息")
+    incident_contain(actor=admin, incident_id=incident.pk)
+    with pytest.raises(ValidationFailed) as refusal:
+        incident_close(actor=admin, incident_id=incident.pk)
+    assert refusal.value.message == "不能结案：尚未记录向主管部门报告；尚未记录是否通知个人或其监护人"
+
+
+def test_a_record_belongs_to_the_actors_region_or_a_city_or_county_in_it_checked_in_one_query(
+    admin: Actor,
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from guanai.compliance.services import _region
+
+    errors: dict[str, list[str]] = {}
+    with CaptureQueriesContext(connection) as queries:
+        _region(errors, admin, COUNTY_A)
+    assert len(queries) == 1
+    assert errors == {}
+    _region(errors, admin, "330000000000")
+    assert errors == {}
+    _region(errors, admin, "330127100000")  # 千岛湖镇: a township, below the county
+    _region(errors, admin, "110000000000")  # another province
+    assert errors == {"region_code": ["请选择您辖区内的省、市或县级区划"] * 2}
+
+
 # --- Scope ------------------------------------------------------------------------------------------
 
 

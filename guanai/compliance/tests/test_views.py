@@ -11,10 +11,18 @@ from django.test import Client
 from django.utils import timezone
 
 from guanai.compliance.models import ImpactAssessment, PrivacyIncident
+from guanai.compliance.services import incident_decide_not_to_notify, incident_notify_individuals
 from guanai.compliance.tests.factories import CHILD_NAME, make_assessment, make_incident
-from guanai.compliance.vocabulary import DataCategory, IncidentStatus
+from guanai.compliance.vocabulary import DataCategory, IncidentStatus, IndividualsChannel
 from guanai.core.access import Actor
-from guanai.core.testing import ANONYMOUS, COUNTY_A, Check, assert_authorization_matrix
+from guanai.core.testing import (
+    ANONYMOUS,
+    COUNTY_A,
+    COUNTY_B,
+    Check,
+    assert_authorization_matrix,
+    count_queries,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +259,68 @@ def test_the_menu_shows_the_module_to_the_security_admin_and_the_auditor(
     assert link in all_clients["auditor"].get("/").content.decode()
     assert link not in all_clients["system_admin"].get("/").content.decode()
     assert link not in all_clients["province_admin"].get("/").content.decode()
+
+
+def test_the_incident_page_shows_who_decided_not_to_notify_and_who_notified_later(
+    admin: Actor, all_clients: dict[str, Client], second_security_admin: Any
+) -> None:
+    from guanai.accounts.selectors import actor_for_user
+
+    incident = make_incident(admin, remedial_measures="已撤回消息并确认删除")
+    decided_at = timezone.make_aware(datetime.datetime(2026, 11, 30, 9, 15))
+    incident_decide_not_to_notify(
+        actor=admin,
+        incident_id=incident.pk,
+        reason="消息在两分钟内撤回，群成员均已确认删除，未外传。",
+        now=decided_at,
+    )
+    notified_at = timezone.localtime().replace(second=0, microsecond=0) - datetime.timedelta(minutes=5)
+    incident_notify_individuals(
+        actor=actor_for_user(second_security_admin),
+        incident_id=incident.pk,
+        notified_at=notified_at,
+        channel=IndividualsChannel.PHONE,
+    )
+    page = all_clients["auditor"].get(f"/compliance/incidents/{incident.pk}/").content.decode()
+    assert "2026年11月30日 09:15 决定不通知（决定人：安全管理员）。" in page
+    notified = f"{notified_at.year}年{notified_at.month}月{notified_at.day}日 {notified_at:%H:%M}"
+    assert f"{notified} 以电话通知（记录人：安全管理员乙）。" in page
+    assert "消息在两分钟内撤回" in page
+
+
+def test_an_assessment_is_named_with_its_date_in_chinese_on_the_pages(
+    admin: Actor, all_clients: dict[str, Client]
+) -> None:
+    earlier = make_assessment(admin, assessed_on=datetime.date(2026, 3, 2))
+    later = make_assessment(
+        admin, assessed_on=datetime.date(2026, 4, 15), title="花名册导入（复评）", supersedes_id=earlier.pk
+    )
+    client = all_clients["auditor"]
+    assert (
+        "花名册导入（复评）（2026年4月15日）"
+        in client.get(f"/compliance/assessments/{earlier.pk}/").content.decode()
+    )
+    page = client.get(f"/compliance/assessments/{later.pk}/").content.decode()
+    assert "2026年困难儿童花名册导入（2026年3月2日）" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "make"),
+    [
+        ("/compliance/incidents/", lambda admin, region: make_incident(admin, region_code=region)),
+        ("/compliance/assessments/", lambda admin, region: make_assessment(admin, region_code=region)),
+    ],
+)
+def test_the_lists_make_as_many_queries_for_five_records_as_for_one(
+    admin: Actor, all_clients: dict[str, Client], path: str, make: Any
+) -> None:
+    client = all_clients["security_admin"]
+    make(admin, COUNTY_A)
+    client.get(path)  # warm the session
+    with count_queries() as one:
+        assert client.get(path).status_code == 200
+    for region in (COUNTY_A, COUNTY_B, COUNTY_B, COUNTY_A):
+        make(admin, region)
+    with count_queries() as five:
+        assert client.get(path).status_code == 200
+    assert len(five) == len(one)
